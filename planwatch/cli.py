@@ -1,0 +1,341 @@
+"""The `planwatch` command. Its command names, flags and --json shapes are a contract (see README).
+
+Exit codes: 0 ok, 1 a failure (one clear line on stderr), 2 a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from planwatch import __version__
+from planwatch.config import Settings, load_settings
+from planwatch.durations import parse_duration
+from planwatch.errors import PlanwatchError, UsageError
+from planwatch.logs import setup_logging
+from planwatch.store import Store
+
+Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+log = logging.getLogger("planwatch")
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+# --- handlers --------------------------------------------------------------------------------------------
+async def cmd_db_migrate(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.store.migrate import migrate
+
+    store = await Store.open(settings.db_path, run_migrations=False)
+    try:
+        applied = await migrate(store.db)
+    finally:
+        await store.close()
+    if applied:
+        for m in applied:
+            print(f"applied {m.version:04d}_{m.name}")
+    else:
+        print(f"{settings.db_path}: schema is up to date")
+    return 0
+
+
+async def cmd_feeds_add(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import add_feed
+
+    async with await Store.open(settings.db_path) as store:
+        feed = await add_feed(store, settings, ns.url, name=ns.name, interval=ns.interval)
+    print(f"added feed #{feed.id} {feed.url} (every {feed.interval_minutes} min); it is polled on the next tick")
+    return 0
+
+
+async def cmd_feeds_list(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import feed_json
+
+    async with await Store.open(settings.db_path) as store:
+        feeds = await store.feeds.list_all()
+    if ns.json:
+        _print_json([feed_json(f) for f in feeds])
+        return 0
+    if not feeds:
+        print("no feeds yet: planwatch feeds add URL, or planwatch feeds import FILE.opml")
+        return 0
+    for feed in feeds:
+        data = feed_json(feed)
+        line = f"#{feed.id} [{feed.status}] {feed.display_name} <{feed.url}>"
+        if feed.status == "paused":
+            line += f" paused: {feed.paused_reason}"
+        elif data["next_poll_at"]:
+            line += f" next poll {data['next_poll_at']}"
+        if feed.consecutive_failures:
+            line += f" ({feed.consecutive_failures} failures in a row)"
+        if feed.last_error:
+            line += f" last error: {feed.last_error}"
+        print(line)
+    return 0
+
+
+async def cmd_feeds_remove(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import remove_feed
+
+    async with await Store.open(settings.db_path) as store:
+        feed = await remove_feed(store, ns.feed)
+    print(f"removed feed #{feed.id} {feed.url} (its reports stay)")
+    return 0
+
+
+async def cmd_feeds_pause(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import pause_feed
+
+    async with await Store.open(settings.db_path) as store:
+        feed = await pause_feed(store, ns.feed, ns.command == "pause")
+    print(f"feed #{feed.id} is now {feed.status}")
+    return 0
+
+
+async def cmd_feeds_import(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import import_opml, read_file
+
+    data = read_file(Path(ns.file))
+    async with await Store.open(settings.db_path) as store:
+        result = await import_opml(store, settings, data)
+    print(f"imported {len(result.added)} feeds, skipped {len(result.skipped)}")
+    for url, reason in result.skipped:
+        print(f"  skipped {url}: {reason}")
+    return 0
+
+
+async def cmd_feeds_export(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.feeds import export_opml
+
+    async with await Store.open(settings.db_path) as store:
+        text = await export_opml(store)
+    if ns.file and ns.file != "-":
+        await asyncio.to_thread(Path(ns.file).write_text, text, encoding="utf-8")
+        print(f"wrote {ns.file}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def cmd_topics_add(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.topics import add_topic, parse_aliases
+
+    async with await Store.open(settings.db_path) as store:
+        topic, matched = await add_topic(
+            store, ns.name, ns.query, description=ns.description or "", aliases=parse_aliases(ns.alias)
+        )
+    print(f"added topic {topic.name}: {matched} stored reports match it")
+    return 0
+
+
+async def cmd_topics_list(ns: argparse.Namespace, settings: Settings) -> int:
+    async with await Store.open(settings.db_path) as store:
+        topics = await store.topics.list_all()
+        counts = await store.topics.match_counts()
+    if ns.json:
+        _print_json(
+            [
+                {"id": t.id, "name": t.name, "description": t.description, "query": t.query,
+                 "aliases": t.aliases, "scope": t.scope, "report_count": counts.get(t.id, 0)}
+                for t in topics
+            ]
+        )  # fmt: skip
+        return 0
+    for t in topics:
+        print(f"{t.name} ({counts.get(t.id, 0)} reports): {t.description or '-'}\n  query: {t.query}")
+    if not topics:
+        print("no topics: planwatch topics add NAME --query Q")
+    return 0
+
+
+async def cmd_topics_remove(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.topics import remove_topic
+
+    async with await Store.open(settings.db_path) as store:
+        await remove_topic(store, ns.name)
+    print(f"removed topic {ns.name}")
+    return 0
+
+
+async def cmd_poll(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.ingest.poller import Poller
+
+    if not ns.once:
+        raise UsageError("poll needs --once (the scheduler that polls continuously is `planwatch run`)")
+    async with await Store.open(settings.db_path) as store:
+        poller = Poller(store, settings)
+        try:
+            results = await poller.poll_once(force=ns.force)
+        finally:
+            await poller.close()
+    if not results:
+        print("nothing to poll: no feeds, or all are paused or backing off (--force ignores backoff)")
+    for result in results:
+        print(result.line())
+    return 0
+
+
+async def cmd_articles(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.services.articles import article_json, list_articles
+
+    since = parse_duration(ns.since) if ns.since else None
+    if ns.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    async with await Store.open(settings.db_path) as store:
+        reports = await list_articles(store, topic=ns.topic, since=since, limit=ns.limit)
+    if ns.json:
+        _print_json([article_json(r) for r in reports])
+        return 0
+    if not reports:
+        window = f" in the last {ns.since}" if ns.since else ""
+        print(f"no reports{window}" + (f" for {ns.topic}" if ns.topic else ""))
+    for r in reports:
+        print(f"{r.first_seen_at:%Y-%m-%d %H:%M}Z  {r.outlet}: {r.title}\n    {r.url or '(no link)'}")
+    return 0
+
+
+async def cmd_demo(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.demo.run import DEMO_DB, run_demo
+
+    db = Path(ns.db) if ns.db else DEMO_DB
+    return await run_demo(settings.with_overrides(db_path=db))
+
+
+async def cmd_run(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.service import run_service
+
+    if ns.no_starter_feeds:
+        settings = settings.with_overrides(import_starter_feeds=False)
+    return await run_service(settings)
+
+
+async def cmd_health(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.service import health
+
+    if not settings.db_path.exists():
+        print(f"unhealthy: no database at {settings.db_path}")
+        return 1
+    try:
+        ok, message = await health(settings)
+    except sqlite3.Error as exc:
+        ok, message = False, f"database error: {exc}"
+    print(message if ok else f"unhealthy: {message}")
+    return 0 if ok else 1
+
+
+# --- parser ----------------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="planwatch", description="Follow one developing news story across many outlets."
+    )
+    parser.add_argument("--version", action="version", version=f"planwatch {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="SQLite database file (default: $PLANWATCH_DB or planwatch.db)")
+    parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: ./planwatch.toml if present)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
+    sub = parser.add_subparsers(dest="area", metavar="COMMAND", required=True)
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="command", required=True)
+    db.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_db_migrate)
+
+    feeds = sub.add_parser("feeds", help="manage the feeds that are polled").add_subparsers(
+        dest="command", required=True
+    )
+    p = feeds.add_parser("add", help="watch a feed")
+    p.add_argument("url")
+    p.add_argument("--name", help="outlet name to show (default: the feed's title)")
+    p.add_argument("--interval", type=int, metavar="MIN", help="minutes between polls (default 15, minimum 5)")
+    p.set_defaults(func=cmd_feeds_add)
+    p = feeds.add_parser("list", help="feeds with their health")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_feeds_list)
+    p = feeds.add_parser("remove", help="stop watching a feed (its reports stay)")
+    p.add_argument("feed", metavar="URL|ID")
+    p.set_defaults(func=cmd_feeds_remove)
+    for name, text in (("pause", "stop polling a feed for now"), ("resume", "poll a paused feed again")):
+        p = feeds.add_parser(name, help=text)
+        p.add_argument("feed", metavar="URL|ID")
+        p.set_defaults(func=cmd_feeds_pause)
+    p = feeds.add_parser("import", help="add the feeds of an OPML file")
+    p.add_argument("file", metavar="FILE.opml")
+    p.set_defaults(func=cmd_feeds_import)
+    p = feeds.add_parser("export", help="write the feeds as OPML 2.0 (to stdout without FILE)")
+    p.add_argument("file", nargs="?", metavar="FILE")
+    p.set_defaults(func=cmd_feeds_export)
+
+    topics = sub.add_parser("topics", help="manage watched topics").add_subparsers(dest="command", required=True)
+    p = topics.add_parser("add", help="watch a topic (stored reports are matched at once)")
+    p.add_argument("name", help="slug: lower-case letters, digits, dashes")
+    p.add_argument("--query", required=True, help='terms and "phrases" with AND, OR, NOT, ( )')
+    p.add_argument("--description", help="one line for readers")
+    p.add_argument("--alias", action="append", metavar="A|B", help="spellings that mean the same (repeatable)")
+    p.set_defaults(func=cmd_topics_add)
+    p = topics.add_parser("list", help="topics with their report counts")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_topics_list)
+    p = topics.add_parser("remove", help="stop watching a topic")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_topics_remove)
+
+    p = sub.add_parser("poll", help="poll feeds now")
+    p.add_argument("--once", action="store_true", help="poll every feed that is not paused or backing off, then exit")
+    p.add_argument("--force", action="store_true", help="with --once: ignore backoff too")
+    p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("articles", help="stored reports, newest first")
+    p.add_argument("--topic", metavar="NAME", help="only reports matching this topic")
+    p.add_argument("--since", metavar="DURATION", help="only reports first seen in this window, e.g. 48h, 7d")
+    p.add_argument("--limit", type=int, default=200, help="at most this many (default 200)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_articles)
+
+    sub.add_parser("demo", help="run the pipeline on the bundled sample feeds").set_defaults(func=cmd_demo)
+    p = sub.add_parser("run", help="the long-running service")
+    p.add_argument(
+        "--no-starter-feeds", action="store_true", help="do not import the starter feeds into an empty database"
+    )
+    p.set_defaults(func=cmd_run)
+    sub.add_parser("health", help="exit 0 if the service is healthy (for container health checks)").set_defaults(
+        func=cmd_health
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    try:
+        settings = load_settings(
+            config_file=Path(ns.config) if ns.config else None,
+            db_path=Path(ns.db) if ns.db and ns.area != "demo" else None,
+            log_level=ns.log_level,
+        )
+    except PlanwatchError as exc:
+        print(f"planwatch: error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level if ns.area == "run" or ns.log_level else "WARNING", settings.secret_values)
+    handler: Handler = ns.func
+    try:
+        return asyncio.run(handler(ns, settings))
+    except UsageError as exc:
+        print(f"planwatch: error: {exc}", file=sys.stderr)
+        return 2
+    except PlanwatchError as exc:
+        print(f"planwatch: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, details in the log
+        log.debug("unexpected error", exc_info=True)
+        print(f"planwatch: error: unexpected {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The demo: a fresh database, the sample feeds polled from a loopback server, and what came of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from planwatch.config import Settings
+from planwatch.demo.server import DemoServer, sample_feed_names
+from planwatch.ingest.poller import Poller
+from planwatch.services.feeds import add_feed
+from planwatch.services.topics import DEFAULT_TOPIC
+from planwatch.store import Store
+
+DEMO_DB = Path("planwatch-demo.db")
+
+
+def _fresh(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
+    settings = settings.with_overrides(allow_private_feeds=True)
+    _fresh(settings.db_path)
+    server = DemoServer()
+    base = await server.start()
+    out(f"Serving {len(sample_feed_names())} sample feeds on {base} (loopback only)")
+    store = await Store.open(settings.db_path)
+    poller = Poller(store, settings)
+    try:
+        for name in sample_feed_names():
+            await add_feed(store, settings, server.url(name))
+        out(f"Polling them into {settings.db_path} ...")
+        for result in await poller.poll_once():
+            out("  " + result.line())
+        reports = await store.reports.recent(limit=1000)
+        outlets = Counter(r.outlet for r in reports)
+        out("")
+        out(f"Stored {len(reports)} reports from {len(outlets)} outlets (copies and re-posts stored once):")
+        for outlet, count in sorted(outlets.items()):
+            out(f"  {outlet}: {count}")
+        topic = await store.topics.get(DEFAULT_TOPIC)
+        matched = [r for r in reports if topic.name in r.topics]
+        out("")
+        out(f"Matched topic {topic.name!r}: {len(matched)} of {len(reports)} reports")
+        for report in sorted(matched, key=lambda r: r.published_at):
+            flag = " (date estimated)" if report.published_estimated else ""
+            out(f"  {report.published_at:%Y-%m-%d %H:%M}Z  {report.outlet}: {report.title}{flag}")
+        others = [r for r in reports if topic.name not in r.topics]
+        if others:
+            out("Not matched (other news):")
+            for report in others:
+                out(f"  {report.outlet}: {report.title}")
+        out("")
+        out(f"Try: planwatch --db {settings.db_path} articles --topic {topic.name} --json")
+    finally:
+        await poller.close()
+        await store.close()
+        await server.stop()
+    return 0

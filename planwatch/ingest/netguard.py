@@ -1,0 +1,109 @@
+"""Keeps moderator-supplied feed URLs away from the server's own network.
+
+Checked twice: when a feed is added (a clear refusal), and at every connection, through the resolver
+the HTTP client uses, so a redirect or a DNS answer that changes later cannot reach an internal
+address either."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+from planwatch.errors import UsageError
+from planwatch.ingest.errors import RefusedAddressError
+
+ALLOW_HINT = "set PLANWATCH_ALLOW_PRIVATE_FEEDS=1 to allow it"
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def address_kind(ip: IPAddress) -> str | None:
+    """Why an address is off-limits ('loopback', 'private', ...), or None if it is public."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return address_kind(ip.ipv4_mapped)
+    for kind, flag in (
+        ("loopback", ip.is_loopback),
+        ("private", ip.is_private),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+    ):
+        if flag:
+            return kind
+    if not ip.is_global:
+        return "non-public"
+    return None
+
+
+def check_scheme_and_host(url: str) -> str:
+    """Only absolute http(s) URLs with a host; returns the host."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise UsageError(f"invalid feed URL {url!r}: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"feed URL must start with http:// or https:// (got {url!r})")
+    if not parts.hostname:
+        raise UsageError(f"feed URL has no host: {url!r}")
+    return parts.hostname
+
+
+def literal_refusal(host: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+            return f"{host} is a loopback name"
+        return None
+    kind = address_kind(ip)
+    return f"{host} is a {kind} address" if kind else None
+
+
+async def check_feed_url(url: str, *, allow_private: bool, resolve_timeout: float = 3.0) -> None:
+    """Refuse, with the reason, a URL that is not http(s) or that reaches a non-public address.
+
+    A name that does not resolve now is let through: it may be a transient DNS problem, and the
+    connection-time check still applies when the feed is fetched."""
+    host = check_scheme_and_host(url)
+    if allow_private:
+        return
+    refusal = literal_refusal(host)
+    if refusal:
+        raise UsageError(f"refused feed URL {url}: {refusal}; {ALLOW_HINT}")
+    try:
+        infos = await asyncio.wait_for(
+            asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), resolve_timeout
+        )
+    except (OSError, TimeoutError):
+        return
+    for info in infos:
+        kind = address_kind(ipaddress.ip_address(info[4][0]))
+        if kind:
+            raise UsageError(f"refused feed URL {url}: {host} resolves to {info[4][0]}, a {kind} address; {ALLOW_HINT}")
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp resolver that drops the connection attempt if any address is not public."""
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self.inner = inner or DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: Any = socket.AF_INET) -> list[ResolveResult]:
+        results = await self.inner.resolve(host, port, family)
+        for result in results:
+            kind = address_kind(ipaddress.ip_address(result["host"]))
+            if kind:
+                raise RefusedAddressError(
+                    f"refused: {host} resolves to {result['host']}, a {kind} address; {ALLOW_HINT}"
+                )
+        return results
+
+    async def close(self) -> None:
+        await self.inner.close()

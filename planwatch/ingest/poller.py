@@ -1,0 +1,213 @@
+"""Polls feeds: fetch -> parse/normalize (off the event loop) -> dedup + store + match, one transaction
+per feed that also records the feed's new fetch state, so a crash loses nothing and repeats nothing:
+either the entries and the new ETag are both saved, or neither is and the next poll does it again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Literal
+
+from planwatch.config import Settings
+from planwatch.ingest.errors import FeedError, FetchError
+from planwatch.ingest.fetch import Fetcher, FetchResult
+from planwatch.ingest.normalize import outlet_name, parse_feed
+from planwatch.ingest.schedule import Backoff
+from planwatch.models import Feed, ParsedFeed
+from planwatch.store import Store
+from planwatch.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["new", "unchanged", "not-modified", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    feed_id: int
+    url: str
+    name: str
+    outcome: Outcome
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    matched: int = 0
+    error: str | None = None
+    paused: str | None = None
+    next_poll_at: datetime | None = None
+    moved_to: str | None = None
+
+    def line(self) -> str:
+        """The one line `poll --once` prints for this feed."""
+        if self.outcome == "error":
+            tail = f"; paused: {self.paused}" if self.paused else ""
+            return f"#{self.feed_id} {self.name}: error: {self.error}{tail}"
+        if self.outcome == "not-modified":
+            return f"#{self.feed_id} {self.name}: unchanged (304 not modified)"
+        parts = [f"{self.new} new", f"{self.updated} updated", f"{self.unchanged + self.merged} unchanged"]
+        if self.merged:
+            parts.append(f"{self.merged} already known from other feeds")
+        if self.matched:
+            parts.append(f"{self.matched} topic matches")
+        moved = f" (moved to {self.moved_to})" if self.moved_to else ""
+        return f"#{self.feed_id} {self.name}: " + ", ".join(parts) + moved
+
+
+class Poller:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        fetcher: Fetcher | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.fetcher = fetcher or Fetcher(settings)
+        self.clock = clock
+        self.backoff = Backoff(timedelta(hours=settings.max_backoff_hours), settings.pause_after_failures)
+        self._executor: Executor | None = None
+        self._stopping = False
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.settings.parse_workers > 0:
+                import multiprocessing
+
+                self._executor = ProcessPoolExecutor(
+                    self.settings.parse_workers, mp_context=multiprocessing.get_context("spawn")
+                )
+            else:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="planwatch-parse")
+        return self._executor
+
+    async def close(self) -> None:
+        self._stopping = True
+        await self.fetcher.close()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def stop(self) -> None:
+        """Start no new feed; those already under way finish and commit."""
+        self._stopping = True
+
+    async def poll_due(self) -> list[PollResult]:
+        return await self.poll_feeds(await self.store.feeds.due(self.clock()))
+
+    async def poll_once(self, *, force: bool = False) -> list[PollResult]:
+        return await self.poll_feeds(await self.store.feeds.pollable(self.clock(), ignore_backoff=force))
+
+    async def poll_feeds(self, feeds: Iterable[Feed]) -> list[PollResult]:
+        tasks = [asyncio.create_task(self.poll_one(feed)) for feed in feeds]
+        if not tasks:
+            return []
+        return list(await asyncio.gather(*tasks))
+
+    async def poll_one(self, feed: Feed) -> PollResult:
+        if self._stopping:
+            return PollResult(feed.id, feed.url, feed.display_name, "error", error="shutting down")
+        try:
+            return await self._poll(feed)
+        except FeedError as exc:
+            return await self._failed(feed, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must not stop the other feeds, nor go unseen
+            log.exception("feed #%s: unexpected error while polling %s", feed.id, feed.url)
+            return await self._failed(feed, FeedError(f"internal error: {exc.__class__.__name__}: {exc}"))
+
+    async def _poll(self, feed: Feed) -> PollResult:
+        started = self.clock()
+        fetched = await self.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        now = self.clock()
+        next_poll = self.backoff.after_success(now, timedelta(minutes=feed.interval_minutes), fetched.max_age)
+        moved_to = await self._new_url(feed, fetched)
+        state = {
+            "last_status": fetched.status,
+            "last_polled_at": started,
+            "last_success_at": now,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "next_poll_at": next_poll,
+        }
+        if moved_to:
+            state["url"] = moved_to
+        if fetched.etag or fetched.last_modified or not fetched.not_modified:
+            state["etag"] = fetched.etag
+            state["last_modified"] = fetched.last_modified
+        if fetched.not_modified or fetched.body_hash == feed.body_hash:
+            async with self.store.transaction() as db:
+                await self.store.feeds.write_state(db, feed.id, **state)
+            outcome: Outcome = "not-modified" if fetched.not_modified else "unchanged"
+            return PollResult(feed.id, feed.url, feed.display_name, outcome, next_poll_at=next_poll, moved_to=moved_to)
+        parsed = await self._parse(fetched, now)
+        outlet = feed.name or outlet_name(parsed.meta.title, parsed.meta.site_url, feed.url)
+        if parsed.meta.ttl_minutes:
+            ttl_next = self.backoff.after_success(
+                now, timedelta(minutes=feed.interval_minutes), timedelta(minutes=parsed.meta.ttl_minutes)
+            )
+            state["next_poll_at"] = next_poll = max(next_poll, ttl_next)
+        state.update(title=parsed.meta.title, site_url=parsed.meta.site_url, body_hash=fetched.body_hash)
+        if parsed.warning:
+            state["last_error"] = f"warning: {parsed.warning}"
+        async with self.store.transaction() as db:
+            batch = await self.store.reports.save_batch(
+                db, feed_id=feed.id, outlet=outlet, entries=parsed.entries, now=now
+            )
+            matched = await self.store.topics.match_reports(db, batch.new_ids, batch.updated_ids, now)
+            await self.store.feeds.write_state(db, feed.id, **state)
+        result = PollResult(
+            feed.id, feed.url, feed.display_name if feed.name or feed.title else outlet,
+            "new" if batch.new or batch.updated else "unchanged",
+            new=batch.new, updated=batch.updated, unchanged=batch.unchanged, merged=batch.merged,
+            matched=matched, next_poll_at=next_poll, moved_to=moved_to,
+        )  # fmt: skip
+        log.info(
+            "feed #%s polled: %d new, %d updated, %d unchanged, %d matched",
+            feed.id, batch.new, batch.updated, batch.unchanged + batch.merged, matched,
+        )  # fmt: skip
+        return result
+
+    async def _new_url(self, feed: Feed, fetched: FetchResult) -> str | None:
+        """A permanent redirect moves the feed, unless another feed already has that URL."""
+        target = fetched.permanent_url
+        if not target or target == feed.url:
+            return None
+        if await self.store.feeds.url_taken(target, other_than=feed.id):
+            log.warning("feed #%s moved permanently to %s, which is already another feed", feed.id, target)
+            return None
+        log.info("feed #%s moved permanently: %s -> %s", feed.id, feed.url, target)
+        return target
+
+    async def _parse(self, fetched: FetchResult, now: datetime) -> ParsedFeed:
+        job = partial(parse_feed, fetched.body, content_type=fetched.content_type, url=fetched.url, now=now)
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), job)
+
+    async def _failed(self, feed: Feed, exc: FeedError) -> PollResult:
+        now = self.clock()
+        failures = feed.consecutive_failures + 1
+        retry_after = exc.retry_after if isinstance(exc, FetchError) else None
+        gone = isinstance(exc, FetchError) and exc.gone
+        next_poll = self.backoff.after_failure(now, timedelta(minutes=feed.interval_minutes), failures, retry_after)
+        pause = self.backoff.should_pause(failures, gone)
+        async with self.store.transaction() as db:
+            await self.store.feeds.write_state(
+                db, feed.id,
+                last_status=exc.status, last_polled_at=now, consecutive_failures=failures,
+                last_error=exc.message, next_poll_at=next_poll,
+                **({"paused": True, "paused_reason": pause} if pause else {}),
+            )  # fmt: skip
+        level = logging.WARNING if pause else logging.INFO
+        log.log(level, "feed #%s failed (%d in a row): %s%s", feed.id, failures, exc.message,
+                f"; paused: {pause}" if pause else "")  # fmt: skip
+        return PollResult(
+            feed.id, feed.url, feed.display_name, "error", error=exc.message, paused=pause, next_poll_at=next_poll
+        )

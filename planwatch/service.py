@@ -1,0 +1,120 @@
+"""`planwatch run`: the long-running service. A scheduler tick polls the feeds that are due; Discord,
+the web endpoints and digests join here in later issues. Stops cleanly on SIGINT/SIGTERM: no new feed
+is started, the ones under way finish and commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from planwatch.config import Settings
+from planwatch.ingest.poller import Poller
+from planwatch.services.feeds import import_starter_feeds
+from planwatch.store import Store
+from planwatch.timeutil import from_db, to_db, utcnow
+
+log = logging.getLogger(__name__)
+LAST_TICK = "scheduler.last_tick_at"
+
+
+class Service:
+    def __init__(self, store: Store, settings: Settings, poller: Poller | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.poller = poller or Poller(store, settings)
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._tick_lock = asyncio.Lock()
+        self.ticks = 0
+
+    async def tick(self) -> None:
+        """One scheduler beat: poll whatever is due. Never raises: a bad tick must not stop the next."""
+        if self._tick_lock.locked():
+            return
+        async with self._tick_lock:
+            try:
+                now = utcnow()
+                await self.store.state.set(LAST_TICK, to_db(now), now)
+                results = await self.poller.poll_due()
+                if results:
+                    failed = sum(r.outcome == "error" for r in results)
+                    new = sum(r.new for r in results)
+                    log.info("tick: polled %d feeds, %d new reports, %d failed", len(results), new, failed)
+            except Exception:
+                log.exception("scheduler tick failed")
+            finally:
+                self.ticks += 1
+
+    def start(self) -> None:
+        self.scheduler.add_job(
+            self.tick,
+            "interval",
+            seconds=self.settings.poll_tick_seconds,
+            id="poll",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+            misfire_grace_time=self.settings.poll_tick_seconds,
+        )
+        self.scheduler.start()
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.poller.stop()
+        async with self._tick_lock:  # waits for the tick under way to finish its writes
+            pass
+        await self.poller.close()
+
+
+async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    store = await Store.open(settings.db_path)
+    try:
+        imported = await import_starter_feeds(store, settings)
+        if imported is not None:
+            log.info(
+                "no feeds yet: imported %d starter feeds (PLANWATCH_STARTER_FEEDS=0 turns this off); skipped %d",
+                len(imported.added), len(imported.skipped),
+            )  # fmt: skip
+        if settings.discord_token:
+            log.warning("DISCORD_TOKEN is set, but the Discord bot is not part of this version yet; running without it")
+        else:
+            log.info("Discord is off (DISCORD_TOKEN not set); polling runs on its own")
+        service = Service(store, settings)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        service.start()
+        log.info(
+            "planwatch running: %d feeds, tick every %d s, database %s",
+            await store.feeds.count(), settings.poll_tick_seconds, settings.db_path,
+        )  # fmt: skip
+        await stop.wait()
+        log.info("stopping: finishing the polls under way")
+        await service.stop()
+    finally:
+        await store.close()
+    log.info("stopped")
+    return 0
+
+
+async def health(settings: Settings) -> tuple[bool, str]:
+    """For the container HEALTHCHECK: the database opens and the scheduler ticked recently."""
+    store = await Store.open(settings.db_path, run_migrations=False)
+    try:
+        last = await store.state.get(LAST_TICK)
+    finally:
+        await store.close()
+    if last is None:
+        return False, "the scheduler has not ticked yet"
+    age = utcnow() - from_db(last)
+    limit = timedelta(seconds=max(3 * settings.poll_tick_seconds, 180))
+    if age > limit:
+        return False, f"last scheduler tick {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)"
+    return True, f"ok: last tick {int(age.total_seconds())} s ago"

@@ -1,0 +1,172 @@
+"""SQL for topics and report<->topic matches (matching itself is an FTS5 query)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from planwatch.errors import NotFoundError, UsageError
+from planwatch.models import Topic
+from planwatch.timeutil import to_db
+from planwatch.topics.query import compile_query
+
+if TYPE_CHECKING:
+    from planwatch.store.db import Store
+
+
+@lru_cache(maxsize=1024)
+def _compiled(query: str, aliases_json: str) -> str:
+    return compile_query(query, json.loads(aliases_json))
+
+
+def _topic(row: sqlite3.Row) -> Topic:
+    return Topic(
+        id=row["id"],
+        scope=row["scope"],
+        name=row["name"],
+        description=row["description"],
+        query=row["query"],
+        aliases=json.loads(row["aliases"]),
+    )
+
+
+class TopicRepo:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def list_all(self, scope: str | None = "global") -> list[Topic]:
+        if scope is None:
+            rows = await self.store.fetchall("SELECT * FROM topics ORDER BY scope, id")
+        else:
+            rows = await self.store.fetchall("SELECT * FROM topics WHERE scope = ? ORDER BY id", (scope,))
+        return [_topic(r) for r in rows]
+
+    async def get(self, name: str, scope: str = "global") -> Topic:
+        row = await self.store.fetchone("SELECT * FROM topics WHERE scope = ? AND name = ?", (scope, name))
+        if row is None:
+            known = ", ".join(t.name for t in await self.list_all(scope)) or "none yet"
+            raise NotFoundError(f"no topic {name!r} (known topics: {known})")
+        return _topic(row)
+
+    async def validate(self, query: str, aliases: list[list[str]]) -> str:
+        """Compile and let SQLite itself try the expression; UsageError with the reason if bad."""
+        fts = compile_query(query, aliases)
+        try:
+            await self.store.fetchone("SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT 0", (fts,))
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"bad query: {exc}") from None
+        return fts
+
+    async def add(
+        self, *, scope: str, name: str, query: str, description: str, aliases: list[list[str]], now: datetime
+    ) -> tuple[Topic, int]:
+        """Create the topic and match every stored report against it; returns (topic, matches)."""
+        fts = await self.validate(query, aliases)
+        async with self.store.transaction() as db:
+            try:
+                cur = await db.execute(
+                    "INSERT INTO topics (scope, name, description, query, aliases, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (scope, name, description, query, json.dumps(aliases), to_db(now), to_db(now)),
+                )
+            except sqlite3.IntegrityError:
+                raise UsageError(f"topic {name!r} already exists") from None
+            topic_id = cur.lastrowid
+            assert topic_id is not None
+            matched = await self._backfill(db, topic_id, fts, now)
+        return await self.get(name, scope), matched
+
+    async def update(
+        self,
+        topic: Topic,
+        *,
+        query: str | None = None,
+        description: str | None = None,
+        aliases: list[list[str]] | None = None,
+        now: datetime,
+    ) -> tuple[Topic, int]:
+        new_query = topic.query if query is None else query
+        new_aliases = topic.aliases if aliases is None else aliases
+        fts = await self.validate(new_query, new_aliases)
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE topics SET query = ?, description = ?, aliases = ?, updated_at = ? WHERE id = ?",
+                (
+                    new_query,
+                    topic.description if description is None else description,
+                    json.dumps(new_aliases),
+                    to_db(now),
+                    topic.id,
+                ),
+            )
+            await db.execute("DELETE FROM report_topics WHERE topic_id = ?", (topic.id,))
+            matched = await self._backfill(db, topic.id, fts, now)
+        return await self.get(topic.name, topic.scope), matched
+
+    async def remove(self, name: str, scope: str = "global") -> None:
+        topic = await self.get(name, scope)
+        async with self.store.transaction() as db:
+            await db.execute("DELETE FROM topics WHERE id = ?", (topic.id,))
+
+    async def preview(self, query: str, aliases: list[list[str]], limit: int = 20) -> tuple[int, list[int]]:
+        """What a query would match now, saving nothing: (count, newest report ids)."""
+        fts = await self.validate(query, aliases)
+        total = await self.store.scalar("SELECT count(*) FROM reports_fts WHERE reports_fts MATCH ?", (fts,))
+        rows = await self.store.fetchall(
+            "SELECT rowid FROM reports_fts WHERE reports_fts MATCH ? ORDER BY rowid DESC LIMIT ?", (fts, limit)
+        )
+        return int(total), [r[0] for r in rows]
+
+    async def match_counts(self) -> dict[int, int]:
+        rows = await self.store.fetchall("SELECT topic_id, count(*) FROM report_topics GROUP BY topic_id")
+        return {r[0]: r[1] for r in rows}
+
+    @staticmethod
+    async def _backfill(db: aiosqlite.Connection, topic_id: int, fts: str, now: datetime) -> int:
+        cur = await db.execute(
+            "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at)"
+            " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ?",
+            (topic_id, to_db(now), fts),
+        )
+        return max(cur.rowcount, 0)
+
+    @staticmethod
+    async def match_reports(
+        db: aiosqlite.Connection, new_ids: Sequence[int], updated_ids: Sequence[int], now: datetime
+    ) -> int:
+        """Match freshly stored or changed reports against every topic, inside the caller's transaction.
+
+        FTS5 can bound a MATCH by a rowid range, and new ids are consecutive, so a batch costs one
+        range-bounded query per topic rather than a scan of the whole index."""
+        if not new_ids and not updated_ids:
+            return 0
+        ids = sorted({*new_ids, *updated_ids})
+        id_list = json.dumps(ids)
+        if updated_ids:
+            await db.execute(
+                "DELETE FROM report_topics WHERE report_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(updated_ids)),),
+            )
+        async with db.execute("SELECT id, query, aliases FROM topics") as cur:
+            topics = list(await cur.fetchall())
+        stamp = to_db(now)
+        matched = 0
+        for topic_id, query, aliases in topics:
+            try:
+                fts = _compiled(query, aliases)
+            except UsageError:
+                continue  # stored before a stricter parser; `topics list` shows it, matching skips it
+            cur2 = await db.execute(
+                "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at)"
+                " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ?"
+                " AND rowid BETWEEN ? AND ? AND rowid IN (SELECT value FROM json_each(?))",
+                (topic_id, stamp, fts, ids[0], ids[-1], id_list),
+            )
+            matched += max(cur2.rowcount, 0)
+        return matched

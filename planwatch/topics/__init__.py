@@ -1,0 +1,1 @@
+"""Watched topics: their query language and how reports are matched to them."""

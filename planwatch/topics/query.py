@@ -1,0 +1,158 @@
+"""The topic query language, compiled to SQLite FTS5.
+
+Terms and "quoted phrases" joined by AND, OR, NOT (upper case) and parentheses; adjacent terms mean
+AND; `term*` is a prefix. Precedence as in FTS5: NOT binds tighter than AND, AND tighter than OR.
+Every term is emitted as a quoted FTS5 phrase, so punctuation ("28-point", "U.S.") never breaks the
+query, and every term in an alias group is widened to (variant OR variant ...)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from planwatch.errors import UsageError
+from planwatch.topics.aliases import alias_index, alias_key
+
+MAX_QUERY = 2_000
+_TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<word>[^\s()"]+))')
+_HAS_WORD_CHAR = re.compile(r"\w")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    kind: str  # AND | OR | NOT
+    parts: tuple[Node, ...]
+
+
+Node = Term | Op
+
+
+def _tokens(query: str) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    pos = 0
+    stripped = query.rstrip()
+    while pos < len(stripped):
+        match = _TOKEN.match(stripped, pos)
+        if not match or match.end() == pos:
+            rest = stripped[pos:].lstrip()
+            if rest.startswith('"'):
+                raise UsageError("bad query: a quoted phrase is not closed")
+            raise UsageError(f"bad query: cannot read {rest[:20]!r}")
+        pos = match.end()
+        if match["lp"]:
+            out.append(("(", "("))
+        elif match["rp"]:
+            out.append((")", ")"))
+        elif match["phrase"] is not None:
+            out.append(("term*" if match["pstar"] else "term", match["phrase"]))
+        else:
+            word = match["word"]
+            if word in ("AND", "OR", "NOT"):
+                out.append((word, word))
+            elif word.endswith("*") and len(word) > 1:
+                out.append(("term*", word[:-1]))
+            else:
+                out.append(("term", word))
+    return out
+
+
+class _Parser:
+    def __init__(self, tokens: list[tuple[str, str]]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise UsageError("bad query: it is empty")
+        node = self.or_expr()
+        if self.pos < len(self.tokens):
+            kind = self.peek()
+            raise UsageError("bad query: unbalanced ')'" if kind == ")" else f"bad query: unexpected {kind!r}")
+        return node
+
+    def or_expr(self) -> Node:
+        parts = [self.and_expr()]
+        while self.peek() == "OR":
+            self.take()
+            parts.append(self.and_expr())
+        return parts[0] if len(parts) == 1 else Op("OR", tuple(parts))
+
+    def and_expr(self) -> Node:
+        parts = [self.not_expr()]
+        while self.peek() in ("AND", "term", "term*", "("):
+            if self.peek() == "AND":
+                self.take()
+            parts.append(self.not_expr())
+        return parts[0] if len(parts) == 1 else Op("AND", tuple(parts))
+
+    def not_expr(self) -> Node:
+        node = self.primary()
+        while self.peek() == "NOT":
+            self.take()
+            node = Op("NOT", (node, self.primary()))
+        return node
+
+    def primary(self) -> Node:
+        kind = self.peek()
+        if kind is None:
+            raise UsageError("bad query: it ends where a term was expected")
+        if kind == "(":
+            self.take()
+            if self.peek() == ")":
+                raise UsageError("bad query: empty parentheses")
+            node = self.or_expr()
+            if self.peek() != ")":
+                raise UsageError("bad query: '(' is not closed")
+            self.take()
+            return node
+        if kind in ("term", "term*"):
+            _, text = self.take()
+            if not _HAS_WORD_CHAR.search(text):
+                raise UsageError(f"bad query: {text!r} has no letters or digits to match")
+            return Term(" ".join(text.split()), prefix=kind == "term*")
+        if kind == "NOT":
+            raise UsageError("bad query: NOT needs a term before it, as in: ukraine NOT football")
+        if kind == ")":
+            raise UsageError("bad query: unbalanced ')'")
+        raise UsageError(f"bad query: {kind} needs a term on each side")
+
+
+def parse_query(query: str) -> Node:
+    if len(query) > MAX_QUERY:
+        raise UsageError(f"bad query: longer than {MAX_QUERY} characters")
+    return _Parser(_tokens(query)).parse()
+
+
+def _phrase(text: str, prefix: bool) -> str:
+    quoted = '"' + text.replace('"', '""') + '"'
+    return f"{quoted} *" if prefix else quoted
+
+
+def _emit(node: Node, aliases: dict[str, tuple[str, ...]]) -> str:
+    if isinstance(node, Term):
+        variants = aliases.get(alias_key(node.text), (node.text,)) if not node.prefix else (node.text,)
+        if node.text not in variants:
+            variants = (node.text, *variants)
+        rendered = [_phrase(v, node.prefix) for v in variants]
+        return rendered[0] if len(rendered) == 1 else "(" + " OR ".join(rendered) + ")"
+    inner = f" {node.kind} ".join(_emit(part, aliases) for part in node.parts)
+    return f"({inner})"
+
+
+def compile_query(query: str, extra_aliases: list[list[str]] | None = None) -> str:
+    """The FTS5 MATCH expression for a topic query; UsageError with the reason if it is malformed."""
+    return _emit(parse_query(query), alias_index(extra_aliases))
