@@ -78,8 +78,10 @@ class Settings:
     max_backoff_hours: float = 24.0
     # Consecutive failures after which a feed is paused. Env PLANWATCH_PAUSE_AFTER_FAILURES.
     pause_after_failures: int = 10
-    # Parse workers: 0 parses in a thread, N > 0 in N processes (use the second core). Env PLANWATCH_PARSE_WORKERS.
-    parse_workers: int = 0
+    # Feed parsing (feedparser + normalize) runs off the event loop: 0 in a thread; N > 0 in N worker
+    # processes, which puts parsing on another core (bench/ingest.py: 0.52 -> 0.83 of bare feedparser's
+    # rate on 2 cores; 2 workers fight the main process for the cores). Env PLANWATCH_PARSE_WORKERS.
+    parse_workers: int = 1
 
     def with_overrides(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from planwatch.errors import UsageError
 
-_PART = re.compile(r"(\d+)\s*(m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)", re.I)
+_PART = re.compile(r"(\d+)\s*(minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w)(?![a-z])", re.I)
 _UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX = timedelta(days=366)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -189,7 +189,15 @@ class Poller:
 
     async def _parse(self, fetched: FetchResult, now: datetime) -> ParsedFeed:
         job = partial(parse_feed, fetched.body, content_type=fetched.content_type, url=fetched.url, now=now)
-        return await asyncio.get_running_loop().run_in_executor(self._pool(), job)
+        pool = self._pool()
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, job)
+        except BrokenExecutor:
+            # A worker died (out of memory, killed): start a fresh pool for the next feeds.
+            if self._executor is pool:
+                self._executor = None
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise FeedError("the parser process stopped unexpectedly; the feed is tried again next poll") from None
 
     async def _failed(self, feed: Feed, exc: FeedError) -> PollResult:
         now = self.clock()

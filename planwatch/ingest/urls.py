@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say where a click came from; the article is the same without them.
@@ -16,11 +17,22 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "oly_")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Substrings of which at least one appears in any query that carries a tracking parameter.
+_TRACKING_HINTS = tuple({p[:3] for p in TRACKING_PARAMS} | set(_TRACKING_PREFIXES))
 
 
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
+
+
+# Already canonical (lower-case http(s) host, no port, no fragment): most feed links. Skips urlsplit.
+_SIMPLE = re.compile(r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(/[^?#\s]*)?(\?[^#\s]*)?")
+
+
+def _might_track(query: str) -> bool:
+    lowered = query.lower()
+    return any(name in lowered for name in _TRACKING_HINTS)
 
 
 def canonical_url(url: str | None, base: str | None = None) -> str | None:
@@ -29,7 +41,10 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     if not url:
         return None
     url = url.strip()
-    if base:
+    simple = _SIMPLE.fullmatch(url)
+    if simple and not (simple[2] and _might_track(simple[2])):
+        return url if simple[1] else url + "/"
+    if base and not url.startswith(("http://", "https://")):
         try:
             url = urljoin(base, url)
         except ValueError:
@@ -47,7 +62,7 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = parts.query
-    if query:
+    if query and _might_track(query):
         pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _is_tracking(k)]
         query = urlencode(pairs, doseq=True)
     path = parts.path or "/"
