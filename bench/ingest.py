@@ -28,11 +28,12 @@ from planwatch.config import load_settings
 from planwatch.ingest.poller import Poller
 from planwatch.store import Store
 
-WORDS = (
+_VOCABULARY = (
     "envoy draft plan ceasefire kyiv moscow washington talks border sanctions minister delegation proposal "
     "frontline army region security guarantee referendum parliament statement agency officials reported "
     "according sources confirmed denied negotiators summit memorandum territory corridor reconstruction"
-).split()
+)
+WORDS = tuple(_VOCABULARY.split(" "))
 
 
 def make_feed(index: int, entries: int, now: datetime) -> bytes:
@@ -46,8 +47,9 @@ def make_feed(index: int, entries: int, now: datetime) -> bytes:
         when = format_datetime(now - timedelta(minutes=index * entries + n), usegmt=True)
         link = f"https://outlet{index}.example/news/{n}-{title[:20].replace(' ', '-').lower()}?utm_source=rss"
         items.append(
-            f"<item><title>{escape(title)}</title><link>{escape(link)}</link><guid isPermaLink='false'>o{index}-{n}</guid>"
-            f"<pubDate>{when}</pubDate><description>{escape(paragraphs)}</description></item>"
+            f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+            f"<guid isPermaLink='false'>o{index}-{n}</guid><pubDate>{when}</pubDate>"
+            f"<description>{escape(paragraphs)}</description></item>"
         )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Outlet {index}</title>'

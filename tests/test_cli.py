@@ -45,23 +45,27 @@ async def test_feeds_poll_articles_roundtrip(
         "/feed.xml",
         rss(
             [
-                {"title": "Witkoff and Dmitriev drafted a 28-point plan for Ukraine", "link": "https://o.example/1",
-                 "pubDate": "Thu, 20 Nov 2025 10:00:00 GMT", "description": "Kyiv was not consulted."},
+                {
+                    "title": "Witkoff and Dmitriev drafted a 28-point plan for Ukraine",
+                    "link": "https://o.example/1",
+                    "pubDate": "Thu, 20 Nov 2025 10:00:00 GMT",
+                    "description": "Kyiv was not consulted.",
+                },
                 {"title": "Grain exports from Ukraine rise", "link": "https://o.example/2"},
             ]
-        ),  # fmt: skip
+        ),
     )
     code, out, _ = await in_thread(capsys, "--db", db, "feeds", "add", url, "--name", "Outlet One")
     assert code == 0 and "added feed #1" in out
     code, out, _ = await in_thread(capsys, "--db", db, "feeds", "list", "--json")
     feeds = json.loads(out)
-    assert code == 0 and JSON_FEED_KEYS <= set(feeds[0]) and feeds[0]["status"] == "new"
+    assert code == 0 and set(feeds[0]) >= JSON_FEED_KEYS and feeds[0]["status"] == "new"
     code, out, _ = await in_thread(capsys, "--db", db, "poll", "--once")
     assert code == 0 and out.strip() == "#1 Outlet One: 2 new, 0 updated, 0 unchanged, 1 topic matches"
     code, out, _ = await in_thread(capsys, "--db", db, "articles", "--topic", "ukraine-peace-plan", "--json")
     articles = json.loads(out)
     assert code == 0 and len(articles) == 1
-    assert JSON_ARTICLE_KEYS <= set(articles[0])
+    assert set(articles[0]) >= JSON_ARTICLE_KEYS
     assert articles[0]["outlet"] == "Outlet One" and articles[0]["topics"] == ["ukraine-peace-plan"]
     assert articles[0]["published_at"] == "2025-11-20T10:00:00Z"
     code, out, _ = await in_thread(capsys, "--db", db, "articles", "--since", "48h", "--json")
@@ -70,7 +74,9 @@ async def test_feeds_poll_articles_roundtrip(
     assert json.loads(out)[0]["status"] == "ok"
 
 
-async def test_poll_exits_zero_when_a_feed_fails(db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
+async def test_poll_exits_zero_when_a_feed_fails(
+    db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A failing feed is one line with its error; the command still exits 0."""
     await in_thread(capsys, "--db", db, "feeds", "add", feed_server.url("/missing.xml"))
     code, out, _ = await in_thread(capsys, "--db", db, "poll", "--once")
@@ -96,12 +102,14 @@ def test_usage_errors_exit_2_with_one_line(db: str, capsys: pytest.CaptureFixtur
         (["poll"], "poll needs --once"),
     ]
     for argv, message in cases:
-        code, out, err = run(capsys, "--db", db, *argv)
+        code, _, err = run(capsys, "--db", db, *argv)
         assert code == 2, (argv, code, err)
         assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_refuses_private_feed_without_opt_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refuses_private_feed_without_opt_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without PLANWATCH_ALLOW_PRIVATE_FEEDS a loopback feed URL is refused and says how to allow it."""
     monkeypatch.delenv("PLANWATCH_ALLOW_PRIVATE_FEEDS", raising=False)
     code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "feeds", "add", "http://127.0.0.1:9/feed")

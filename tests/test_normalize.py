@@ -86,11 +86,17 @@ def test_parse_feed_normalizes_entries_and_timezones() -> None:
                 "link": "/world/plan?utm_campaign=x",
                 "guid": "a-1",
                 "pubDate": "Thu, 20 Nov 2025 14:00:00 +0300",
-                "description": "&lt;p&gt;First &lt;a href='/x'&gt;paragraph&lt;/a&gt;.&lt;/p&gt;&lt;script&gt;bad()&lt;/script&gt;",
+                "description": (
+                    "&lt;p&gt;First &lt;a href='/x'&gt;paragraph&lt;/a&gt;.&lt;/p&gt;&lt;script&gt;bad()&lt;/script&gt;"
+                ),
                 "author": "desk@outlet.example (Desk)",
             },
             {"title": "No date, future-proofed", "link": "https://outlet.example/b", "pubDate": "not a date"},
-            {"title": "From the future", "link": "https://outlet.example/c", "pubDate": "Mon, 01 Jan 2035 00:00:00 GMT"},
+            {
+                "title": "From the future",
+                "link": "https://outlet.example/c",
+                "pubDate": "Mon, 01 Jan 2035 00:00:00 GMT",
+            },
             {"description": "neither title nor link nor guid"},
         ],
         link="https://outlet.example/",

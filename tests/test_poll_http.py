@@ -8,6 +8,7 @@ import asyncio
 import email.utils
 import gzip
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
@@ -15,10 +16,12 @@ from typing import Any, Protocol
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from planwatch import PROJECT_URL, __version__
 from planwatch.config import Settings
 from planwatch.errors import UsageError
+from planwatch.ingest.fetch import Fetcher
 from planwatch.ingest.poller import Poller, PollResult
 from planwatch.models import Feed, Report
 from planwatch.services.feeds import add_feed
@@ -558,7 +561,8 @@ async def test_requests_carry_the_planwatch_user_agent(
         ("http://[::1]/x", "::1 is a loopback address"),
         ("http://[::ffff:127.0.0.1]/x", "loopback address"),
         ("http://169.254.169.254/latest", "169.254.169.254 is a"),
-        ("http://2130706433/x", "resolves to 127.0.0.1, a loopback address"),
+        ("http://2130706433/x", "2130706433 is a loopback address"),
+        ("http://0x7f000001/x", "0x7f000001 is a loopback address"),
         ("ftp://example.com/x", "must start with http:// or https://"),
     ],
 )
@@ -592,21 +596,45 @@ async def test_fetch_refuses_loopback_feed_without_sending_a_request(
     assert await store.reports.count() == 0
 
 
+class _PinnedResolver(AbstractResolver):
+    """DNS is the one edge these machines cannot reach: this answers every name with 127.0.0.1,
+    as a hostile DNS server (or a rebinding attack) would."""
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_INET) -> list[ResolveResult]:
+        return [{"hostname": host, "host": "127.0.0.1", "port": port, "family": socket.AF_INET, "proto": 0,
+                 "flags": socket.AI_NUMERICHOST}]  # fmt: skip
+
+    async def close(self) -> None:
+        return None
+
+
 async def test_fetch_resolver_refuses_a_name_that_resolves_to_loopback(
-    store: Store, feed_server: FeedServer, make_poller: PollerFactory
+    store: Store, settings: Settings, feed_server: FeedServer
 ) -> None:
-    """A host that is no IP literal but resolves to 127.0.0.1 (0x7f000001) is refused at connection time."""
+    """A public-looking name whose DNS answer is 127.0.0.1 is refused at connection time; no request leaves."""
     feed_server.static("/x", rss(ITEMS))
     port = feed_server.base.rsplit(":", 1)[1]
-    # Resolved by the system resolver as a number (inet_aton), so no DNS query leaves the machine.
-    feed = await store.feeds.add(f"http://0x7f000001:{port}/x", name=None, interval_minutes=15, now=utcnow())
+    feed = await store.feeds.add(f"http://evil.example:{port}/x", name=None, interval_minutes=15, now=utcnow())
 
-    result, state = await poll(make_poller(allow_private_feeds=False), store, feed.id)
+    guarded = settings.with_overrides(allow_private_feeds=False)
+    poller = Poller(store, guarded, Fetcher(guarded, resolver=_PinnedResolver()))
+    try:
+        result = await poller.poll_one(await store.feeds.get(feed.id))
+    finally:
+        await poller.close()
+    state = await store.feeds.get(feed.id)
     assert result.outcome == "error"
     assert feed_server.requests == []
     assert state.last_error is not None and state.last_error.startswith("refused"), state.last_error
-    assert "resolves to 127.0.0.1, a loopback address" in state.last_error
-    assert state.consecutive_failures == 1
+    assert "evil.example resolves to 127.0.0.1, a loopback address" in state.last_error
+
+    # Control: the same answer with private feeds allowed does reach the loopback server.
+    poller = Poller(store, settings, Fetcher(settings, resolver=_PinnedResolver()))
+    try:
+        result = await poller.poll_one(await store.feeds.get(feed.id))
+    finally:
+        await poller.close()
+    assert result.outcome == "new" and len(feed_server.requests) == 1
 
 
 async def test_fetch_refuses_legacy_numeric_loopback_host_without_sending_a_request(

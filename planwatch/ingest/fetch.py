@@ -13,6 +13,7 @@ from types import TracebackType
 from urllib.parse import urljoin
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from planwatch import PROJECT_URL, __version__
@@ -75,8 +76,10 @@ def _max_age(cache_control: str | None) -> timedelta | None:
 
 
 class Fetcher:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, resolver: AbstractResolver | None = None) -> None:
+        """`resolver` replaces the system resolver (the guard still wraps it unless private feeds are allowed)."""
         self.settings = settings
+        self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
         self._global = asyncio.Semaphore(settings.poll_concurrency)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -94,7 +97,7 @@ class Fetcher:
             connector = aiohttp.TCPConnector(
                 limit=self.settings.poll_concurrency,
                 limit_per_host=self.settings.poll_per_host,
-                resolver=None if self.settings.allow_private_feeds else GuardedResolver(),
+                resolver=self._resolver if self.settings.allow_private_feeds else GuardedResolver(self._resolver),
                 ttl_dns_cache=300,
             )
             self._session = aiohttp.ClientSession(

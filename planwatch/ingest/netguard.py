@@ -28,8 +28,8 @@ def address_kind(ip: IPAddress) -> str | None:
         return address_kind(ip.ipv4_mapped)
     for kind, flag in (
         ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),  # before private: Python counts 169.254/16 as private too
         ("private", ip.is_private),
-        ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
         ("unspecified", ip.is_unspecified),
         ("reserved", ip.is_reserved),
@@ -55,12 +55,27 @@ def check_scheme_and_host(url: str) -> str:
     return parts.hostname
 
 
-def literal_refusal(host: str) -> str | None:
+def _numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """Legacy IPv4 spellings that connect() accepts but ipaddress does not: 2130706433, 127.1, 0x7f.1,
+    017700000001. An HTTP client may skip name resolution for them, so they are judged here."""
+    if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host) or not host[0].isdigit():
+        return None
     try:
-        ip = ipaddress.ip_address(host)
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def literal_refusal(host: str) -> str | None:
+    """Why a host written as an address (or as localhost) is off-limits; None if it is not one."""
+    host = host.strip("[]")
+    try:
+        ip: IPAddress | None = ipaddress.ip_address(host)
     except ValueError:
         if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
             return f"{host} is a loopback name"
+        ip = _numeric_ipv4(host)
+    if ip is None:
         return None
     kind = address_kind(ip)
     return f"{host} is a {kind} address" if kind else None

@@ -140,9 +140,14 @@ class Poller:
         }
         if moved_to:
             state["url"] = moved_to
-        if fetched.etag or fetched.last_modified or not fetched.not_modified:
+        if not fetched.not_modified:
             state["etag"] = fetched.etag
             state["last_modified"] = fetched.last_modified
+        else:  # a 304 updates only the validators it carries (RFC 9111 4.3.4)
+            if fetched.etag:
+                state["etag"] = fetched.etag
+            if fetched.last_modified:
+                state["last_modified"] = fetched.last_modified
         if fetched.not_modified or fetched.body_hash == feed.body_hash:
             async with self.store.transaction() as db:
                 await self.store.feeds.write_state(db, feed.id, **state)
