@@ -78,7 +78,7 @@ def test_secrets_never_reach_logs_or_repr() -> None:
         logger.warning("connecting with %s to %s", settings.discord_token, settings.smtp_url)
         logger.warning("key %s\nsecond line", settings.secret)
         try:
-            raise ValueError(f"bad password s3cret-pass in smtp://other:hunter22@host")
+            raise ValueError("bad password s3cret-pass in smtp://other:hunter22@host")
         except ValueError:
             logger.exception("failed")
     finally:
@@ -97,7 +97,10 @@ def test_settings_is_immutable() -> None:
         settings.db_path = Path("x")  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30m", 1800), ("6h", 21600), ("2d", 172800), ("1w", 604800), ("1d12h", 129600), (" 48 hours ", 172800)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30m", 1800), ("6h", 21600), ("2d", 172800), ("1w", 604800), ("1d12h", 129600), (" 48 hours ", 172800)],
+)
 def test_durations(text: str, seconds: int) -> None:
     """Durations in the forms people type."""
     assert parse_duration(text).total_seconds() == seconds
