@@ -121,3 +121,31 @@ def test_not_a_feed() -> None:
         parse_feed(b"  \n", content_type="application/rss+xml", url="http://x/", now=NOW)
     with pytest.raises(NotAFeedError, match="not a feed"):
         parse_feed(b"\x00\x01\x02 binary", content_type="application/octet-stream", url="http://x/", now=NOW)
+
+
+def test_undeclared_encoding_is_detected() -> None:
+    """A windows-1251 feed with no charset anywhere is detected and decoded, with a warning that says so."""
+    title = "Кремль опроверг сообщения о новом мирном плане для Украины"
+    text = "Представитель Кремля заявил, что новых предложений по урегулированию не поступало. " * 3
+    doc = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Вестник</title><item><title>{title}</title>'
+        f"<link>https://v.example/1</link><description>{text}</description></item></channel></rss>"
+    ).encode("cp1251")
+    parsed = parse_feed(doc, content_type=None, url="https://v.example/rss", now=NOW)
+    assert parsed.meta.title == "Вестник"
+    assert parsed.entries[0].title == title
+    assert parsed.warning is not None and "Windows-1251" in parsed.warning
+
+
+def test_non_english_day_names_still_give_the_date() -> None:
+    """'mer, 16 nov 2022 00:38:15 +0100' (Italian weekday) is read, not replaced by first-seen time."""
+    body = rss([{"title": "Notizia", "link": "https://i.example/1", "pubDate": "mer, 16 nov 2022 00:38:15 +0100"}])
+    parsed = parse_feed(body, content_type="application/rss+xml", url="https://i.example/rss", now=NOW)
+    assert parsed.entries[0].published_at == datetime(2022, 11, 15, 23, 38, 15, tzinfo=UTC)
+
+
+def test_json_feed_gets_a_clear_refusal() -> None:
+    """JSON Feed is named in the error instead of an XML parser complaint."""
+    body = b'{"version": "https://jsonfeed.org/version/1.1", "title": "X", "items": []}'
+    with pytest.raises(NotAFeedError, match="JSON Feed is not supported"):
+        parse_feed(body, content_type="application/feed+json", url="https://j.example/feed.json", now=NOW)

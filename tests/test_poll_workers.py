@@ -37,7 +37,9 @@ async def test_worker_process_parses_and_recovers_from_a_crash(
         assert (first.outcome, first.new) == ("new", 4)
         pool = poller._executor
         assert isinstance(pool, ProcessPoolExecutor)
-        for pid in [p.pid for p in pool._processes.values() if p.pid is not None]:  # the worker dies, as under the OOM killer
+        for pid in [
+            p.pid for p in pool._processes.values() if p.pid is not None
+        ]:  # the worker dies, as under the OOM killer
             os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(0.5)
         body["value"] = rss(items("second"))

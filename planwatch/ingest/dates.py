@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import email.utils
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -20,6 +21,26 @@ def struct_to_utc(parsed: time.struct_time | None) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     except (OverflowError, ValueError, OSError, TypeError):
         return None
+
+
+def parse_loose(raw: object) -> datetime | None:
+    """Dates feedparser could not read: RFC 822 with a non-English day name ("mer, 16 nov 2022 ...")
+    or ISO 8601 variants. Naive results are taken as UTC."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    text = raw.strip()
+    # The day name says nothing the date does not, and feedparser knows only English ones.
+    text_rfc = text.split(",", 1)[1].strip() if "," in text[:12] else text
+    try:
+        parsed = email.utils.parsedate_to_datetime(text_rfc)
+    except (TypeError, ValueError, IndexError):
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def plausible(published: datetime | None, now: datetime) -> datetime | None:

@@ -60,8 +60,8 @@ def candidates(feed_id: int, entries: list[Entry]) -> list[Candidate]:
         if body_hash:
             keys.append(("hash", body_hash))
         if not keys:
-            # A repeated guid and no link: fall back on what the item says.
-            keys.append(("hash", content_hash(entry.title, entry.text)))
+            # No link, no (trustworthy) guid, little text: the item is what it says, within its feed.
+            keys.append(("hash", f"{feed_id}:{content_hash(entry.title, entry.text)}"))
         out.append(Candidate(entry, tuple(keys), content_hash(entry.title, entry.text)))
     return out
 

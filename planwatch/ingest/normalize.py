@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from planwatch.ingest.dates import plausible, struct_to_utc
+from planwatch.ingest.dates import parse_loose, plausible, struct_to_utc
 from planwatch.ingest.htmltext import collapse, html_to_text
 from planwatch.ingest.parse import parse_bytes
 from planwatch.ingest.urls import canonical_url, outlet_from_host
@@ -78,12 +78,12 @@ def normalize_entry(entry: Mapping[str, Any], *, base: str, language: str | None
     if not title:
         # Title-less items (some RSS 0.9x, microblogs): the start of the text stands in.
         title = text.split("\n", 1)[0][:200]
-    if not title or not (url or guid):
-        return None
-    published = plausible(
-        struct_to_utc(entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")),
-        now,
-    )
+    if not title:
+        return None  # no link or guid is fine: dedup then knows the item by its content
+    published = struct_to_utc(
+        entry.get("published_parsed") or entry.get("updated_parsed") or entry.get("created_parsed")
+    ) or parse_loose(entry.get("published") or entry.get("updated"))
+    published = plausible(published, now)
     source = entry.get("source")
     outlet = _short(source.get("title")) if isinstance(source, Mapping) else None
     return Entry(

@@ -18,9 +18,14 @@ def parse_bytes(body: bytes, *, content_type: str | None, url: str) -> Any:
     """feedparser.parse with the HTTP context it uses for encoding detection; raises NotAFeedError."""
     if not body.strip():
         raise NotAFeedError("not a feed: the response body is empty")
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    if body.lstrip()[:1] == b"{" and b'"version"' in body[:2048] and b"jsonfeed" in body[:2048]:
+        raise NotAFeedError(
+            "not a feed Planwatch reads: JSON Feed is not supported yet; use the site's RSS or Atom feed"
+        )
+    # Without a Content-Type, feedparser would apply its rule for header-less HTTP responses (read as
+    # ISO-8859-1, flag as malformed) whenever any header is given; a charset-less XML type instead lets
+    # the document's BOM and XML declaration decide, as they should.
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
     result = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     if result.get("version") or result.entries:
         return result
