@@ -51,3 +51,21 @@ async def test_worker_process_parses_and_recovers_from_a_crash(
     finally:
         await poller.close()
     assert await store.reports.count() == 8
+
+
+async def test_parse_errors_cross_the_process_boundary(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    """A not-a-feed error raised in the worker process arrives whole, as the feed's last_error."""
+    settings = settings.with_overrides(parse_workers=1)
+    url = feed_server.static("/page", b"<!doctype html><html><body>Our site</body></html>", content_type="text/html")
+    feed = await add_feed(store, settings, url)
+    poller = Poller(store, settings)
+    try:
+        result = await poller.poll_one(await store.feeds.get(feed.id))
+    finally:
+        await poller.close()
+    assert result.outcome == "error"
+    assert (await store.feeds.get(feed.id)).last_error == (
+        "not a feed: the server sent an HTML page (is the URL the site, not its feed?)"
+    )
