@@ -81,17 +81,21 @@ def literal_refusal(host: str) -> str | None:
     return f"{host} is a {kind} address" if kind else None
 
 
-async def check_feed_url(url: str, *, allow_private: bool, resolve_timeout: float = 3.0) -> None:
+async def check_feed_url(url: str, *, allow_private: bool, resolve: bool = True, resolve_timeout: float = 3.0) -> None:
     """Refuse, with the reason, a URL that is not http(s) or that reaches a non-public address.
 
     A name that does not resolve now is let through: it may be a transient DNS problem, and the
-    connection-time check still applies when the feed is fetched."""
+    connection-time check still applies when the feed is fetched. Bulk imports pass resolve=False:
+    hundreds of lookups would tie up the threads that name resolution shares with fetching, and the
+    connection-time check refuses the same names anyway."""
     host = check_scheme_and_host(url)
     if allow_private:
         return
     refusal = literal_refusal(host)
     if refusal:
         raise UsageError(f"refused feed URL {url}: {refusal}; {ALLOW_HINT}")
+    if not resolve:
+        return
     try:
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), resolve_timeout

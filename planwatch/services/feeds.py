@@ -92,7 +92,7 @@ async def import_opml(store: Store, settings: Settings, data: bytes) -> ImportRe
     outlines = read_opml(data)
     skipped: list[tuple[str, str]] = []
     checks = await asyncio.gather(
-        *(check_feed_url(o.url, allow_private=settings.allow_private_feeds) for o in outlines),
+        *(check_feed_url(o.url, allow_private=settings.allow_private_feeds, resolve=False) for o in outlines),
         return_exceptions=True,
     )
     accepted: dict[str, str | None] = {}
