@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
@@ -201,6 +202,38 @@ async def cmd_articles(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_ask(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch import textviews
+    from planwatch.services import stories
+
+    async with await Store.open(settings.db_path) as store:
+        if ns.command == "summary":
+            summary = await stories.summary(store, ns.topic, parse_duration(ns.since))
+            output, data = textviews.summary_text(summary), summary.as_json()
+        elif ns.command == "sources":
+            listing = await stories.sources(store, ns.topic, parse_duration(ns.since))
+            output, data = textviews.sources_text(listing), listing.as_json()
+        elif ns.command == "timeline":
+            events = await stories.timeline(store, ns.topic, parse_duration(ns.since))
+            output, data = textviews.timeline_text(events), events.as_json()
+        elif ns.command == "latest":
+            topic, reports = await stories.latest(store, ns.topic, ns.count)
+            output = textviews.latest_text(topic.name, reports)
+            data = {"topic": topic.name, "reports": [textviews.report_json(r) for r in reports]}
+        else:
+            since = parse_duration(ns.since) if ns.since else None
+            hits = await stories.search(store, ns.query, since, limit=ns.limit)
+            output, data = (
+                textviews.search_text(ns.query, hits),
+                {"query": ns.query, "results": [h.as_json() for h in hits]},
+            )
+    if ns.json:
+        _print_json(data)
+    else:
+        print(output)
+    return 0
+
+
 async def cmd_demo(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.demo.run import DEMO_DB, run_demo
 
@@ -295,6 +328,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_articles)
 
+    ask = sub.add_parser("ask", help="what is reported, by whom, since when").add_subparsers(
+        dest="command", required=True
+    )
+    for name, text, default_since in (
+        ("summary", "3 to 7 key points with their outlets and labels", "24h"),
+        ("sources", "every report once, grouped by story, with who cites whom", "24h"),
+        ("timeline", "the story as it unfolded", "7d"),
+    ):
+        p = ask.add_parser(name, help=text)
+        p.add_argument("--topic", default="ukraine-peace-plan", help="topic name (default: ukraine-peace-plan)")
+        p.add_argument("--since", default=default_since, metavar="DURATION", help=f"window (default {default_since})")
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=cmd_ask)
+    p = ask.add_parser("latest", help="the newest reports of a topic")
+    p.add_argument("--topic", default="ukraine-peace-plan", help="topic name (default: ukraine-peace-plan)")
+    p.add_argument("--count", type=int, default=10, help="how many (1-100, default 10)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_ask)
+    p = ask.add_parser("search", help="full-text search over every stored report")
+    p.add_argument("query", help='terms and "phrases" with AND, OR, NOT, ( )')
+    p.add_argument("--since", metavar="DURATION", help="only reports published in this window")
+    p.add_argument("--limit", type=int, default=20, help="at most this many (1-100, default 20)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_ask)
+
     sub.add_parser("demo", help="run the pipeline on the bundled sample feeds").set_defaults(func=cmd_demo)
     p = sub.add_parser("run", help="the long-running service")
     p.add_argument(
@@ -331,6 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head & co: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # the last line of defence: one line, details in the log
         log.debug("unexpected error", exc_info=True)
         print(f"planwatch: error: unexpected {exc.__class__.__name__}: {exc}", file=sys.stderr)

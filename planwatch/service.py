@@ -16,6 +16,7 @@ from planwatch.config import Settings
 from planwatch.ingest.poller import Poller
 from planwatch.services.feeds import import_starter_feeds
 from planwatch.store import Store
+from planwatch.stories.refresh import refresh_stories
 from planwatch.timeutil import from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class Service:
                     failed = sum(r.outcome == "error" for r in results)
                     new = sum(r.new for r in results)
                     log.info("tick: polled %d feeds, %d new reports, %d failed", len(results), new, failed)
+                if any(r.new or r.updated for r in results):
+                    await refresh_stories(self.store)
             except Exception:
                 log.exception("scheduler tick failed")
             finally:

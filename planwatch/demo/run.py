@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from planwatch.config import Settings
 from planwatch.demo.server import DemoServer, sample_feed_names
 from planwatch.ingest.poller import Poller
+from planwatch.services import stories
 from planwatch.services.feeds import add_feed
 from planwatch.services.topics import DEFAULT_TOPIC
 from planwatch.store import Store
+from planwatch.textviews import sources_text, summary_text
 
 DEMO_DB = Path("planwatch-demo.db")
 
@@ -53,8 +56,20 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
             out("Not matched (other news):")
             for report in others:
                 out(f"  {report.outlet}: {report.title}")
+        window = timedelta(hours=48)  # the sample story unfolds over the last 40 hours
         out("")
-        out(f"Try: planwatch --db {settings.db_path} articles --topic {topic.name} --json")
+        out("=" * 100)
+        out("What is being reported (planwatch ask summary --since 48h):\n")
+        out(summary_text(await stories.summary(store, topic.name, window)))
+        out("")
+        out("=" * 100)
+        out("By whom, and since when (planwatch ask sources --since 48h):\n")
+        out(sources_text(await stories.sources(store, topic.name, window)))
+        out("")
+        out(
+            f"Try: planwatch --db {settings.db_path} ask timeline"
+            "   (or: ask latest, ask search kremlin, articles --json)"
+        )
     finally:
         await poller.close()
         await store.close()

@@ -27,12 +27,14 @@ class Store:
         from planwatch.store.feeds import FeedRepo
         from planwatch.store.reports import ReportRepo
         from planwatch.store.state import StateRepo
+        from planwatch.store.stories import StoryRepo
         from planwatch.store.topics import TopicRepo
 
         self.feeds = FeedRepo(self)
         self.reports = ReportRepo(self)
         self.topics = TopicRepo(self)
         self.state = StateRepo(self)
+        self.stories = StoryRepo(self)
 
     @classmethod
     async def open(cls, path: Path | str, *, run_migrations: bool = True) -> Store:

@@ -1,0 +1,394 @@
+"""What is reported, by whom, and since when: summary, sources, timeline, latest, search.
+
+Plain async functions over the store returning plain data; the CLI, the Discord bot and the digests
+render it. Each brings the story analysis up to date first, so answers include the newest reports."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from planwatch.errors import UsageError
+from planwatch.models import Topic
+from planwatch.services.topics import GLOBAL_SCOPE
+from planwatch.store import Store
+from planwatch.store.stories import AnalysedReport
+from planwatch.stories.refresh import refresh_stories
+from planwatch.stories.summarize import Point, SourceDoc, summarize_reports
+from planwatch.timeutil import to_db, utcnow
+from planwatch.topics.query import compile_query
+
+MAX_SUMMARY_STORIES = 12  # the summary reads the most widely reported stories of the window
+MAX_REPORTS_PER_STORY = 10
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {many or noun + 's'}"
+
+
+def describe_window(since: timedelta) -> str:
+    seconds = int(since.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    topic: Topic
+    since: timedelta
+    start: datetime
+    reports: list[AnalysedReport]
+
+    @property
+    def label(self) -> str:
+        return describe_window(self.since)
+
+    @property
+    def empty_message(self) -> str:
+        return f"nothing reported in the last {self.label} for {self.topic.name}"
+
+    @property
+    def outlets(self) -> set[str]:
+        return {r.outlet for r in self.reports}
+
+
+async def load_window(store: Store, topic_name: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Window:
+    """A topic's analysed reports published within `since` of now. Unknown topic: UsageError listing them."""
+    topic = await store.topics.get(topic_name, scope)
+    await refresh_stories(store)
+    start = utcnow() - since
+    return Window(topic, since, start, await store.stories.topic_reports(topic.id, start))
+
+
+def independent_outlets(reports: list[AnalysedReport]) -> set[str]:
+    return {r.outlet for r in reports if r.copy_of is None}
+
+
+# --- sources ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    report: AnalysedReport
+    first: bool
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "id": r.id,
+            "story_id": r.story_id,
+            "outlet": r.outlet,
+            "title": r.title,
+            "url": r.url,
+            "published_at": to_db(r.published_at),
+            "published_estimated": r.published_estimated,
+            "first_seen_at": to_db(r.first_seen_at),
+            "first": self.first,
+            "copy_of": r.copy_of,
+            "cites": r.cites,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StoryGroup:
+    id: int
+    title: str
+    outlet_count: int
+    started_at: datetime
+    latest_at: datetime
+    sources: list[SourceEntry]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "outlet_count": self.outlet_count,
+            "started_at": to_db(self.started_at),
+            "latest_at": to_db(self.latest_at),
+            "sources": [s.as_json() for s in self.sources],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceList:
+    window: Window
+    stories: list[StoryGroup]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.window.topic.name,
+            "since": to_db(self.window.start),
+            "window": self.window.label,
+            "report_count": len(self.window.reports),
+            "outlet_count": len(self.window.outlets),
+            "stories": [s.as_json() for s in self.stories],
+            "sources": [e.as_json() for s in self.stories for e in s.sources],
+        }
+
+
+def group_stories(reports: list[AnalysedReport]) -> list[StoryGroup]:
+    """Reports by story; stories ranked by independent outlets, then newest first."""
+    by_story: dict[int, list[AnalysedReport]] = defaultdict(list)
+    for report in reports:
+        by_story[report.story_id if report.story_id is not None else -report.id].append(report)
+    groups: list[StoryGroup] = []
+    for story_id, members in by_story.items():
+        members.sort(key=lambda r: (r.published_at, r.id))
+        originals = [r for r in members if r.copy_of is None] or members
+        first = originals[0]
+        entries = [SourceEntry(r, r.id == first.id) for r in members]
+        groups.append(
+            StoryGroup(
+                id=story_id,
+                title=first.title,
+                outlet_count=len(independent_outlets(members)),
+                started_at=first.published_at,
+                latest_at=members[-1].published_at,
+                sources=entries,
+            )
+        )
+    groups.sort(key=lambda g: (-g.outlet_count, -g.latest_at.timestamp(), g.id))
+    return groups
+
+
+async def sources(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> SourceList:
+    window = await load_window(store, topic, since, scope=scope)
+    groups = group_stories(window.reports)
+    # "first" is about the whole story, which may have begun before the window.
+    story_ids = [g.id for g in groups if g.id > 0]
+    earliest = await _story_starts(store, story_ids)
+    fixed: list[StoryGroup] = []
+    for group in groups:
+        start = earliest.get(group.id)
+        if start is not None and start < group.started_at:
+            group = StoryGroup(group.id, group.title, group.outlet_count, group.started_at, group.latest_at,
+                               [SourceEntry(e.report, False) for e in group.sources])  # fmt: skip
+        fixed.append(group)
+    return SourceList(window, fixed)
+
+
+async def _story_starts(store: Store, story_ids: list[int]) -> dict[int, datetime]:
+    from planwatch.store.db import placeholders
+    from planwatch.timeutil import from_db
+
+    out: dict[int, datetime] = {}
+    for start in range(0, len(story_ids), 500):
+        part = story_ids[start : start + 500]
+        rows = await store.fetchall(
+            "SELECT a.story_id, min(r.published_at) FROM report_analysis a JOIN reports r ON r.id = a.report_id"
+            f" WHERE a.story_id IN ({placeholders(len(part))}) AND a.copy_of IS NULL GROUP BY a.story_id",
+            part,
+        )
+        out.update((row[0], from_db(row[1])) for row in rows)
+    return out
+
+
+# --- summary ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Summary:
+    window: Window
+    points: list[Point]
+
+    @property
+    def header(self) -> str:
+        w = self.window
+        if not w.reports:
+            return w.empty_message
+        return (
+            f"{plural(len(w.reports), 'report')} from {plural(len(w.outlets), 'outlet')} in the last {w.label} "
+            f"(since {w.start:%Y-%m-%d %H:%M} UTC) for {w.topic.name}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        w = self.window
+        return {
+            "topic": w.topic.name,
+            "since": to_db(w.start),
+            "window": w.label,
+            "report_count": len(w.reports),
+            "outlet_count": len(w.outlets),
+            "header": self.header,
+            "points": [
+                {
+                    "text": p.text,
+                    "label": p.label,
+                    "sources": [
+                        {
+                            "outlet": s.outlet,
+                            "url": s.url,
+                            "first_seen_at": to_db(s.first_seen_at) if s.first_seen_at else None,
+                        }
+                        for s in p.sources
+                    ],
+                }
+                for p in self.points
+            ],
+        }
+
+
+def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
+    """The reports a summary reads: the most widely reported stories, a bounded number of reports each."""
+    groups = group_stories(reports)[:MAX_SUMMARY_STORIES]
+    docs: list[SourceDoc] = []
+    for group in groups:
+        seen_outlets: set[str] = set()
+        picked: list[AnalysedReport] = []
+        for entry in group.sources:  # one report per outlet first, earliest first
+            if entry.report.outlet not in seen_outlets:
+                seen_outlets.add(entry.report.outlet)
+                picked.append(entry.report)
+        picked += [e.report for e in group.sources if e.report not in picked]
+        for r in picked[:MAX_REPORTS_PER_STORY]:
+            docs.append(SourceDoc(r.title, r.text, r.outlet, r.url, r.first_seen_at, r.copy_of is None))
+    return docs
+
+
+async def summary(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Summary:
+    window = await load_window(store, topic, since, scope=scope)
+    return Summary(window, summarize_reports(summary_docs(window.reports)) if window.reports else [])
+
+
+# --- timeline -----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    at: datetime
+    kind: str  # first_report | outlet_joined | copy | changed | denial
+    outlet: str
+    title: str
+    url: str | None
+    story_id: int | None
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": to_db(self.at),
+            "kind": self.kind,
+            "outlet": self.outlet,
+            "title": self.title,
+            "url": self.url,
+            "story_id": self.story_id,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    window: Window
+    events: list[TimelineEvent] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.window.topic.name,
+            "since": to_db(self.window.start),
+            "window": self.window.label,
+            "events": [e.as_json() for e in self.events],
+        }
+
+
+async def timeline(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Timeline:
+    from planwatch.stories.summarize import _DENIAL
+    from planwatch.stories.text import split_sentences
+
+    window = await load_window(store, topic, since, scope=scope)
+    events: list[TimelineEvent] = []
+    seen_outlets: set[str] = set()
+    by_id = {r.id: r for r in window.reports}
+    for report in window.reports:  # oldest first
+        if report.copy_of is not None:
+            original = by_id.get(report.copy_of)
+            source = f" of {original.outlet}'s report" if original else ""
+            kind, detail = "copy", f"republished a copy{source}"
+        elif not seen_outlets:
+            kind, detail = "first_report", "first report"
+        elif report.outlet not in seen_outlets:
+            kind, detail = "outlet_joined", f"outlet #{len(seen_outlets) + 1} to report"
+        else:
+            kind, detail = "", ""
+        if kind:
+            events.append(TimelineEvent(report.published_at, kind, report.outlet, report.title, report.url,
+                                        report.story_id, detail))  # fmt: skip
+        if report.copy_of is None:
+            seen_outlets.add(report.outlet)
+        denial = next((s for s in split_sentences(f"{report.title}.\n{report.text}") if _DENIAL.search(s)), None)
+        if denial and report.copy_of is None:
+            events.append(TimelineEvent(report.published_at, "denial", report.outlet, report.title, report.url,
+                                        report.story_id, denial))  # fmt: skip
+    versions = await store.stories.versions_for(list(by_id))
+    for report_id, changes in versions.items():
+        report = by_id[report_id]
+        titles = [title for title, _, _ in changes] + [report.title]
+        for index, (title, _text, replaced_at) in enumerate(changes):
+            new_title = titles[index + 1]
+            detail = f"headline changed: {title!r} -> {new_title!r}" if title != new_title else "text changed"
+            events.append(TimelineEvent(replaced_at, "changed", report.outlet, new_title, report.url,
+                                        report.story_id, detail))  # fmt: skip
+    events.sort(key=lambda e: (e.at, e.kind != "first_report"))
+    return Timeline(window, events)
+
+
+# --- latest and search --------------------------------------------------------------------------------------
+async def latest(
+    store: Store, topic: str, count: int, *, scope: str = GLOBAL_SCOPE
+) -> tuple[Topic, list[AnalysedReport]]:
+    if not 1 <= count <= 100:
+        raise UsageError(f"count must be between 1 and 100 (got {count})")
+    topic_obj = await store.topics.get(topic, scope)
+    await refresh_stories(store)
+    rows = await store.stories.topic_reports(topic_obj.id, None)
+    return topic_obj, sorted(rows, key=lambda r: (r.published_at, r.id), reverse=True)[:count]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    report: AnalysedReport
+    snippet: str
+    rank: float
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "id": r.id,
+            "outlet": r.outlet,
+            "title": r.title,
+            "url": r.url,
+            "published_at": to_db(r.published_at),
+            "first_seen_at": to_db(r.first_seen_at),
+            "snippet": self.snippet,
+            "rank": round(self.rank, 4),
+        }
+
+
+_SNIPPET_MARK = re.compile(r"\x02|\x03")
+
+
+async def search(store: Store, query: str, since: timedelta | None = None, *, limit: int = 20) -> list[SearchHit]:
+    """Full-text search, best match first (bm25, headline words weighing double), with a snippet."""
+    fts = compile_query(query)
+    if not 1 <= limit <= 100:
+        raise UsageError(f"limit must be between 1 and 100 (got {limit})")
+    await refresh_stories(store)
+    sql = (
+        "SELECT rowid, bm25(reports_fts, 2.0, 1.0), snippet(reports_fts, 1, char(2), char(3), ' … ', 24)"
+        " FROM reports_fts WHERE reports_fts MATCH ?"
+    )
+    params: list[object] = [fts]
+    if since is not None:
+        sql += " AND rowid IN (SELECT id FROM reports WHERE published_at >= ?)"
+        params.append(to_db(utcnow() - since))
+    sql += " ORDER BY bm25(reports_fts, 2.0, 1.0) LIMIT ?"
+    params.append(limit)
+    try:
+        rows = await store.fetchall(sql, params)
+    except sqlite3.OperationalError as exc:
+        raise UsageError(f"bad search query: {exc}") from None
+    reports = await store.stories.reports_by_id([r[0] for r in rows])
+    hits = []
+    for rowid, rank, snippet in rows:
+        if rowid in reports:
+            text = " ".join(_SNIPPET_MARK.sub("", snippet).split()) or reports[rowid].title
+            hits.append(SearchHit(reports[rowid], text, -float(rank)))
+    return hits

@@ -1,0 +1,192 @@
+"""SQL for stories and the derived analysis of reports (story, copy, citations)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import aiosqlite
+
+from planwatch.store.db import chunks, placeholders
+from planwatch.timeutil import from_db, from_db_opt, to_db
+
+if TYPE_CHECKING:
+    from planwatch.store.db import Store
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedReport:
+    """A report with what the story analysis found; what every story service works from."""
+
+    id: int
+    url: str | None
+    title: str
+    text: str
+    outlet: str
+    published_at: datetime
+    published_estimated: bool
+    first_seen_at: datetime
+    updated_at: datetime | None
+    story_id: int | None
+    copy_of: int | None
+    cites: list[str]
+    terms: str
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReport:
+    id: int
+    title: str
+    text: str
+    outlet: str
+    published_at: datetime
+    content_hash: str
+    analysed: bool  # True: a changed report analysed before (keeps its story)
+
+
+_COLUMNS = (
+    "r.id, r.url, r.title, r.text, r.outlet, r.published_at, r.published_estimated, r.first_seen_at,"
+    " r.updated_at, a.story_id, a.copy_of, a.cites, a.terms"
+)
+
+
+def _analysed(row: sqlite3.Row) -> AnalysedReport:
+    return AnalysedReport(
+        id=row[0],
+        url=row[1],
+        title=row[2],
+        text=row[3],
+        outlet=row[4],
+        published_at=from_db(row[5]),
+        published_estimated=bool(row[6]),
+        first_seen_at=from_db(row[7]),
+        updated_at=from_db_opt(row[8]),
+        story_id=row[9],
+        copy_of=row[10],
+        cites=json.loads(row[11]) if row[11] else [],
+        terms=row[12] or "",
+    )
+
+
+class StoryRepo:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # --- analysis bookkeeping ------------------------------------------------------------------------
+    async def pending(self, limit: int) -> list[PendingReport]:
+        """Reports never analysed (by id) and reports changed since their analysis."""
+        rows = await self.store.fetchall(
+            "SELECT id, title, text, outlet, published_at, content_hash, 0 FROM reports"
+            " WHERE id > (SELECT coalesce(max(report_id), 0) FROM report_analysis) ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        rows += await self.store.fetchall(
+            "SELECT r.id, r.title, r.text, r.outlet, r.published_at, r.content_hash, 1 FROM reports r"
+            " JOIN report_analysis a ON a.report_id = r.id"
+            " WHERE r.updated_at IS NOT NULL AND a.content_hash != r.content_hash ORDER BY r.id LIMIT ?",
+            (limit,),
+        )
+        # A report rolled back or deleted out of order may leave ids below the mark unanalysed.
+        rows += await self.store.fetchall(
+            "SELECT r.id, r.title, r.text, r.outlet, r.published_at, r.content_hash, 0 FROM reports r"
+            " LEFT JOIN report_analysis a ON a.report_id = r.id WHERE a.report_id IS NULL"
+            " AND r.id <= (SELECT coalesce(max(report_id), 0) FROM report_analysis) ORDER BY r.id LIMIT ?",
+            (limit,),
+        )
+        seen: set[int] = set()
+        out: list[PendingReport] = []
+        for row in sorted(rows, key=lambda r: r[0]):
+            if row[0] in seen:
+                continue
+            seen.add(row[0])
+            out.append(PendingReport(row[0], row[1], row[2], row[3], from_db(row[4]), row[5], bool(row[6])))
+        return out[:limit]
+
+    async def window(self, since: datetime, exclude: Sequence[int]) -> list[AnalysedReport]:
+        """Analysed reports published since `since`: the stories a new report may join."""
+        rows = await self.store.fetchall(
+            f"SELECT {_COLUMNS} FROM reports r JOIN report_analysis a ON a.report_id = r.id"
+            " WHERE r.published_at >= ? ORDER BY r.id",
+            (to_db(since),),
+        )
+        excluded = set(exclude)
+        return [_analysed(r) for r in rows if r[0] not in excluded]
+
+    @staticmethod
+    async def new_story(db: aiosqlite.Connection, now: datetime) -> int:
+        cur = await db.execute("INSERT INTO stories (created_at) VALUES (?)", (to_db(now),))
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    @staticmethod
+    async def save_analysis(
+        db: aiosqlite.Connection, rows: list[tuple[int, str, int | None, int | None, str, str]], now: datetime
+    ) -> None:
+        """rows: (report_id, content_hash, story_id, copy_of, terms, cites_json)."""
+        await db.executemany(
+            "INSERT INTO report_analysis (report_id, content_hash, story_id, copy_of, terms, cites, analysed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO UPDATE SET content_hash = excluded.content_hash,"
+            " story_id = excluded.story_id, copy_of = excluded.copy_of, terms = excluded.terms,"
+            " cites = excluded.cites, analysed_at = excluded.analysed_at",
+            [(*row, to_db(now)) for row in rows],
+        )
+
+    @staticmethod
+    async def set_copy_of(db: aiosqlite.Connection, changes: list[tuple[int | None, int]]) -> None:
+        """(copy_of, report_id) pairs for reports analysed earlier."""
+        await db.executemany("UPDATE report_analysis SET copy_of = ? WHERE report_id = ?", changes)
+
+    async def clear(self) -> None:
+        async with self.store.transaction() as db:
+            await db.execute("DELETE FROM report_analysis")
+            await db.execute("DELETE FROM stories")
+
+    # --- reading -------------------------------------------------------------------------------------
+    async def topic_reports(
+        self, topic_id: int, since: datetime | None, until: datetime | None = None, limit: int | None = None
+    ) -> list[AnalysedReport]:
+        """A topic's analysed reports published in the window, oldest first."""
+        sql = (
+            f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
+            " JOIN report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
+        )
+        params: list[object] = [topic_id]
+        if since is not None:
+            sql += " AND r.published_at >= ?"
+            params.append(to_db(since))
+        if until is not None:
+            sql += " AND r.published_at <= ?"
+            params.append(to_db(until))
+        sql += " ORDER BY r.published_at, r.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_analysed(r) for r in await self.store.fetchall(sql, params)]
+
+    async def reports_by_id(self, ids: Sequence[int]) -> dict[int, AnalysedReport]:
+        out: dict[int, AnalysedReport] = {}
+        for part in chunks(list(ids), 500):
+            rows = await self.store.fetchall(
+                f"SELECT {_COLUMNS} FROM reports r JOIN report_analysis a ON a.report_id = r.id"
+                f" WHERE r.id IN ({placeholders(len(part))})",
+                part,
+            )
+            out.update((r[0], _analysed(r)) for r in rows)
+        return out
+
+    async def versions_for(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str, datetime]]]:
+        """Earlier (title, text, replaced_at) of each report, oldest first."""
+        out: dict[int, list[tuple[str, str, datetime]]] = {}
+        for part in chunks(list(ids), 500):
+            rows = await self.store.fetchall(
+                "SELECT report_id, title, text, replaced_at FROM report_versions"
+                f" WHERE report_id IN ({placeholders(len(part))}) ORDER BY replaced_at, id",
+                part,
+            )
+            for rid, title, text, replaced in rows:
+                out.setdefault(rid, []).append((title, text, from_db(replaced)))
+        return out

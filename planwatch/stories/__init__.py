@@ -1,0 +1,1 @@
+"""Stories: grouping reports into events, copies, citations, summaries, source lists, timelines."""

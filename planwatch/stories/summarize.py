@@ -1,0 +1,224 @@
+"""Extractive summaries: the key sentences across many reports, each with the outlets that say it.
+
+A sentence scores for being central to what the reports say (similarity to the centroid), for being
+said by many documents (support), for standing early in its report (news puts facts in the lead),
+and for being concrete (numbers, names). Points are then taken greedily, skipping any sentence too
+like one already taken. Denials and "could not confirm" statements are found by their wording and
+surfaced as points of their own. Nothing is generated: every point is a sentence from a report."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from planwatch.stories.text import concreteness, split_sentences, terms, words
+
+Label = Literal["corroborated", "single-source", "denied", "unconfirmed"]
+
+LEAD_SENTENCES = 8  # sentences of each report considered (plus its headline when it has no text)
+MIN_WORDS, MAX_WORDS = 8, 55
+REDUNDANT = 0.45  # cosine above which a sentence says what a chosen one already says
+SAME_CLAIM = 0.3  # cosine above which another outlet's sentence supports a point
+
+_DENIAL = re.compile(
+    r"\b(?:denied|denies|deny|denying|dismissed|dismisses|rejected|rejects|refuted|refutes|"
+    r"categorically|disputed|disputes)\b.{0,120}\b(?:report\w*|plan\w*|proposal\w*|claim\w*|allegation\w*|"
+    r"innovation\w*|talks|negotiat\w*|existence|deal\w*|story|stories|leak\w*)\b"
+    r"|\b(?:there\s+(?:are|were|had\s+been|have\s+been)|said|says)\s+no\s+(?:new\s+)?(?:proposals|plans?|innovations)\b"
+    r"|\bno\s+new\s+(?:proposals|plans?|innovations)\b"
+    r"|\b(?:fake|false|fabricat\w+|not\s+true|baseless|hoax)\b",
+    re.I,
+)
+_UNCONFIRMED = re.compile(
+    r"\b(?:could|can|did|was|were|has|have)\s*(?:not|n't|’t)\s+(?:been\s+)?(?:able\s+to\s+)?"
+    r"(?:independently\s+|immediately\s+|publicly\s+)?(?:confirm|verify|corroborate)\w*"
+    r"|\bunable\s+to\s+(?:independently\s+)?(?:confirm|verify)\b|\binability\s+to\s+(?:independently\s+)?confirm"
+    r"|\bunverified\b|\bnot\s+(?:been\s+)?(?:independently\s+)?(?:confirmed|verified)\b"
+    r"|\brefrained\s+from\s+(?:explicitly\s+)?confirming\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDoc:
+    """One report as the summarizer sees it. `outlet` None: an unknown outlet (evaluation)."""
+
+    title: str
+    text: str
+    outlet: str | None = None
+    url: str | None = None
+    first_seen_at: datetime | None = None
+    independent: bool = True  # False for a copy of another report: it supports nothing on its own
+
+
+@dataclass(frozen=True, slots=True)
+class PointSource:
+    outlet: str
+    url: str | None
+    first_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    text: str
+    label: Label
+    sources: list[PointSource]
+    score: float
+
+
+@dataclass(slots=True)
+class _Sentence:
+    text: str
+    doc: int
+    position: int
+    vec: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def _classify(text: str) -> Label | None:
+    if _UNCONFIRMED.search(text):
+        return "unconfirmed"
+    if _DENIAL.search(text):
+        return "denied"
+    return None
+
+
+def _candidates(docs: Sequence[SourceDoc]) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    for index, doc in enumerate(docs):
+        sentences = split_sentences(doc.text)[:LEAD_SENTENCES] if doc.text else []
+        if not sentences and doc.title:
+            sentences = [doc.title]  # a headline-only report still says something
+        for position, sentence in enumerate(sentences):
+            count = len(words(sentence))
+            if MIN_WORDS <= count <= MAX_WORDS or (len(sentences) == 1 and count >= 4):
+                out.append(_Sentence(sentence, index, position))
+    return out
+
+
+def _vectorize(sentences: list[_Sentence]) -> None:
+    tokenized = [terms(s.text) for s in sentences]
+    df: Counter[str] = Counter()
+    for tokens in tokenized:
+        df.update(set(tokens))
+    n = len(sentences) + 1
+    for sentence, tokens in zip(sentences, tokenized, strict=True):
+        counts = Counter(tokens)
+        weights = {t: (1 + math.log(c)) * math.log(n / df[t] + 1.0) for t, c in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        sentence.vec = {t: w / norm for t, w in weights.items()}
+
+
+def _cos(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(t, 0.0) for t, w in a.items())
+
+
+def _score(sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> None:
+    """Centrality, cross-document support, lead position and concreteness, in one number."""
+    doc_vecs: dict[int, dict[str, float]] = {}
+    for s in sentences:
+        vec = doc_vecs.setdefault(s.doc, {})
+        for t, w in s.vec.items():
+            vec[t] = vec.get(t, 0.0) + w
+    for vec in doc_vecs.values():
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        for t in vec:
+            vec[t] /= norm
+    centroid: dict[str, float] = {}
+    for vec in doc_vecs.values():
+        for t, w in vec.items():
+            centroid[t] = centroid.get(t, 0.0) + w
+    norm = math.sqrt(sum(w * w for w in centroid.values())) or 1.0
+    centroid = {t: w / norm for t, w in centroid.items()}
+    independent_docs = [d for d in doc_vecs if docs[d].independent]
+    others = max(len(independent_docs) - 1, 1)
+    for s in sentences:
+        support = sum(_cos(s.vec, doc_vecs[d]) for d in independent_docs if d != s.doc) / others
+        position = 1.0 / (1.0 + 0.6 * s.position)
+        concrete = min(concreteness(s.text), 6) / 6
+        s.score = 0.9 * _cos(s.vec, centroid) + 1.2 * support + 0.35 * position + 0.12 * concrete
+        if s.text.rstrip().endswith("?"):
+            s.score *= 0.5
+        if not docs[s.doc].independent:
+            s.score *= 0.8
+
+
+def _pick(ranked: list[_Sentence], limit: int, chosen: list[_Sentence]) -> list[_Sentence]:
+    for sentence in ranked:
+        if len(chosen) >= limit:
+            break
+        if all(_cos(sentence.vec, c.vec) < REDUNDANT for c in chosen):
+            chosen.append(sentence)
+    return chosen
+
+
+def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) -> str:
+    """The evaluation entry point: (title, text) documents of unknown outlets to a summary of at
+    most `max_words` words, most important sentence first."""
+    docs = [SourceDoc(title, text) for title, text in documents]
+    sentences = _candidates(docs)
+    if not sentences:
+        return ""
+    _vectorize(sentences)
+    _score(sentences, docs)
+    ranked = sorted(sentences, key=lambda s: (-s.score, s.doc, s.position))
+    out: list[str] = []
+    used = 0
+    chosen: list[_Sentence] = []
+    for sentence in ranked:
+        if used >= max_words:
+            break
+        if any(_cos(sentence.vec, c.vec) >= REDUNDANT for c in chosen):
+            continue
+        chosen.append(sentence)
+        tokens = sentence.text.split()
+        out.append(" ".join(tokens[: max_words - used]))
+        used += min(len(tokens), max_words - used)
+    return " ".join(out)
+
+
+def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_points: int = 3) -> list[Point]:
+    """3 to 7 labelled points with their outlets; denials and unconfirmed statements always surface."""
+    sentences = _candidates(docs)
+    if not sentences:
+        return []
+    _vectorize(sentences)
+    _score(sentences, docs)
+    ranked = sorted(sentences, key=lambda s: (-s.score, s.doc, s.position))
+    special = {
+        label: next((s for s in ranked if _classify(s.text) == label), None) for label in ("denied", "unconfirmed")
+    }
+    reserved = [s for s in special.values() if s is not None]
+    chosen = _pick(ranked, max(max_points - len(reserved), min_points), [])
+    for s in reserved:
+        if s not in chosen and all(_cos(s.vec, c.vec) < 0.8 for c in chosen):
+            chosen.append(s)
+    chosen = chosen[:max_points]
+    points = [_point(s, sentences, docs) for s in chosen]
+    return sorted(points, key=lambda p: -p.score)
+
+
+def _point(chosen: _Sentence, sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> Point:
+    supporting: dict[str, PointSource] = {}
+    for s in [chosen, *sentences]:
+        doc = docs[s.doc]
+        if not doc.outlet or not doc.independent:
+            continue
+        if s is not chosen and (s.doc == chosen.doc or _cos(s.vec, chosen.vec) < SAME_CLAIM):
+            continue
+        known = supporting.get(doc.outlet)
+        if known is None or (doc.first_seen_at and known.first_seen_at and doc.first_seen_at < known.first_seen_at):
+            supporting[doc.outlet] = PointSource(doc.outlet, doc.url, doc.first_seen_at)
+    if not docs[chosen.doc].independent and docs[chosen.doc].outlet:
+        copy = docs[chosen.doc]
+        supporting.setdefault(copy.outlet or "", PointSource(copy.outlet or "", copy.url, copy.first_seen_at))
+    sources = sorted(supporting.values(), key=lambda p: (p.first_seen_at is None, p.first_seen_at or 0, p.outlet))
+    label = _classify(chosen.text) or ("corroborated" if len(sources) >= 2 else "single-source")
+    return Point(chosen.text, label, sources, chosen.score)
