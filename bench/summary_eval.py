@@ -39,11 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from rouge_score import rouge_scorer  # type: ignore[import-untyped]
-from sumy.nlp.stemmers import Stemmer  # type: ignore[import-untyped]
-from sumy.parsers.plaintext import PlaintextParser  # type: ignore[import-untyped]
-from sumy.summarizers.lex_rank import LexRankSummarizer  # type: ignore[import-untyped]
-from sumy.utils import get_stop_words  # type: ignore[import-untyped]
+from rouge_score import rouge_scorer  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from sumy.nlp.stemmers import Stemmer  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from sumy.parsers.plaintext import PlaintextParser  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from sumy.summarizers.lex_rank import LexRankSummarizer  # type: ignore[import-untyped,import-not-found,unused-ignore]
+from sumy.utils import get_stop_words  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
 LEAD_SENTENCES = 3
 LEXRANK_SENTENCES = 15
@@ -67,8 +67,7 @@ class Cluster:
 
 # Never end a sentence: titles and the like, which are followed by a name or a number.
 _TITLES = frozenset(
-    "mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj rev hon st mt ft no nos vol fig pp vs "
-    "approx dept".split()
+    "mr mrs ms dr prof gen sen rep gov lt col sgt capt cmdr adm maj rev hon st mt ft vol fig pp vs approx dept".split()
 )
 # May end a sentence: split after them only when the next word is a usual sentence opener ("at 6 a.m. The ...").
 _AMBIGUOUS = frozenset("jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp jr sr bros etc est".split())
@@ -98,6 +97,8 @@ def _ends_sentence(text: str, end: int, next_word: str) -> bool:
         return True
     if stem in _TITLES:
         return False
+    if stem in ("no", "nos"):
+        return not next_word[:1].isdigit()  # "No. 10", but "they said no. Then ..."
     if len(stem) == 1 and stem.isalpha():
         return False  # an initial: "John F. Kennedy"
     if stem in _AMBIGUOUS or _DOTTED.fullmatch(stem):
@@ -107,8 +108,8 @@ def _ends_sentence(text: str, end: int, next_word: str) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """Rule-based sentence splitter: blank lines always separate; within a paragraph, split at . ! ? followed by
-    a capital or digit, except after titles (Mr., Dr., Gen., St., No.), initials and, unless the next word
-    usually opens a sentence, after dotted abbreviations and the like (U.S., a.m., Jan., Inc.)."""
+    a capital or digit, except after titles (Mr., Dr., Gen., St.), "No." before a number and initials, and,
+    unless the next word usually opens a sentence, after dotted abbreviations and the like (U.S., a.m., Jan.)."""
     sentences: list[str] = []
     for block in _PARAGRAPH_BREAK.split(text):
         paragraph = " ".join(block.split())
@@ -179,7 +180,7 @@ class LexRank:
 
 def load_planwatch() -> tuple[Summarize | None, str]:
     try:
-        from planwatch.stories.summarize import (  # type: ignore[import-not-found,unused-ignore]
+        from planwatch.stories.summarize import (  # type: ignore[import-not-found,import-untyped,unused-ignore]
             summarize_texts,
         )
     except ImportError as exc:

@@ -31,9 +31,10 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
 
 
 def describe_window(since: timedelta) -> str:
+    """'24 h', '3 d', '90 min': days only from two days up, as people say them."""
     seconds = int(since.total_seconds())
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds % size == 0:
+        if seconds % size == 0 and (unit != "d" or seconds >= 2 * 86400):
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
 

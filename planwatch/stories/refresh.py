@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 BATCH = 2_000
 COPY_CONTAINMENT = 0.8  # share of the shorter text's 4-word shingles found in the other
 MIN_SHINGLES = 12  # below this a text is too short to call a copy by its text; titles decide
+MIN_SAMPLED = 6  # sampled distinctive shingles needed to judge by the sample
+BOILERPLATE_REPORTS = 25  # a shingle in more reports than this is boilerplate
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,10 @@ class _Doc:
         return self._shingles
 
 
+def _sample(hashes: set[int]) -> set[int]:
+    return {h for h in hashes if h % 4 == 0}
+
+
 def _is_copy(a: _Doc, b: _Doc) -> bool:
     if len(a.shingles) >= MIN_SHINGLES and len(b.shingles) >= MIN_SHINGLES:
         return containment(a.shingles, b.shingles) >= COPY_CONTAINMENT
@@ -69,8 +76,9 @@ class _Refresher:
     def __init__(self, window: list[AnalysedReport], threshold: float, window_seconds: float) -> None:
         self.index = StoryIndex(threshold=threshold, window_seconds=window_seconds)
         self.docs: dict[int, _Doc] = {}
-        self.members: dict[int, list[int]] = {}
         self.by_title: dict[str, list[int]] = {}
+        # A sample of each text's shingles (1 in 4, by hash) -> the docs that have it: copies share many.
+        self.by_shingle: dict[int, list[int]] = {}
         loaded = [(r, decode_terms(r.terms)) for r in window]
         for _, doc_terms in loaded:
             self.index.observe(doc_terms)
@@ -84,17 +92,34 @@ class _Refresher:
 
     def _remember(self, doc: _Doc) -> None:
         self.docs[doc.id] = doc
-        if doc.story_id is not None:
-            self.members.setdefault(doc.story_id, []).append(doc.id)
         self.by_title.setdefault(normalize_title(doc.title), []).append(doc.id)
+        for h in _sample(doc.shingles):
+            self.by_shingle.setdefault(h, []).append(doc.id)
+
+    def distinctive(self, doc: _Doc) -> set[int]:
+        """Sampled shingles that few reports share: boilerplate (a footer, a standard paragraph that
+        every report of an outlet carries) says nothing about copying."""
+        return {h for h in _sample(doc.shingles) if len(self.by_shingle.get(h, ())) <= BOILERPLATE_REPORTS}
+
+    def is_copy(self, a: _Doc, b: _Doc) -> bool:
+        sa, sb = self.distinctive(a), self.distinctive(b)
+        if len(sa) >= MIN_SAMPLED and len(sb) >= MIN_SAMPLED:
+            return containment(sa, sb) >= COPY_CONTAINMENT
+        return _is_copy(a, b)
 
     def original_of(self, doc: _Doc) -> _Doc | None:
-        """The earliest report (by publication, then id) that this one copies, among likely candidates."""
+        """The earliest report (by publication, then id) that this one copies, among likely candidates:
+        the same headline, or a good share of the same sampled shingles."""
         candidate_ids = set(self.by_title.get(normalize_title(doc.title), ()))
-        if doc.story_id is not None:
-            candidate_ids |= set(self.members.get(doc.story_id, ()))
+        sample = self.distinctive(doc)
+        if sample:
+            shared: Counter[int] = Counter()
+            for h in sample:
+                shared.update(self.by_shingle.get(h, ()))
+            needed = max(2, int(len(sample) * COPY_CONTAINMENT * 0.5))
+            candidate_ids |= {other for other, count in shared.items() if count >= needed}
         candidate_ids.discard(doc.id)
-        found = [self.docs[i] for i in candidate_ids if _is_copy(doc, self.docs[i])]
+        found = [self.docs[i] for i in sorted(candidate_ids) if self.is_copy(doc, self.docs[i])]
         if not found:
             return None
         first = min(found, key=lambda d: (d.published, d.id))

@@ -22,7 +22,10 @@ Label = Literal["corroborated", "single-source", "denied", "unconfirmed"]
 
 LEAD_SENTENCES = 8  # sentences of each report considered (plus its headline when it has no text)
 MIN_WORDS, MAX_WORDS = 8, 55
-REDUNDANT = 0.45  # cosine above which a sentence says what a chosen one already says
+REDUNDANT = 0.3  # cosine above which a sentence says what a chosen one already says
+# Weights of a sentence's score (tuned on bench/data/dev_clusters.jsonl; see bench/summary_eval.py).
+W_CENTROID, W_SUPPORT, W_POSITION, W_CONCRETE = 0.9, 1.2, 0.2, 0.12
+POSITION_DECAY = 0.4
 SAME_CLAIM = 0.3  # cosine above which another outlet's sentence supports a point
 
 _DENIAL = re.compile(
@@ -141,9 +144,11 @@ def _score(sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> None:
     others = max(len(independent_docs) - 1, 1)
     for s in sentences:
         support = sum(_cos(s.vec, doc_vecs[d]) for d in independent_docs if d != s.doc) / others
-        position = 1.0 / (1.0 + 0.6 * s.position)
+        position = 1.0 / (1.0 + POSITION_DECAY * s.position)
         concrete = min(concreteness(s.text), 6) / 6
-        s.score = 0.9 * _cos(s.vec, centroid) + 1.2 * support + 0.35 * position + 0.12 * concrete
+        s.score = (
+            W_CENTROID * _cos(s.vec, centroid) + W_SUPPORT * support + W_POSITION * position + W_CONCRETE * concrete
+        )
         if s.text.rstrip().endswith("?"):
             s.score *= 0.5
         if not docs[s.doc].independent:
@@ -169,7 +174,6 @@ def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) 
     _vectorize(sentences)
     _score(sentences, docs)
     ranked = sorted(sentences, key=lambda s: (-s.score, s.doc, s.position))
-    out: list[str] = []
     used = 0
     chosen: list[_Sentence] = []
     for sentence in ranked:
@@ -178,10 +182,9 @@ def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) 
         if any(_cos(sentence.vec, c.vec) >= REDUNDANT for c in chosen):
             continue
         chosen.append(sentence)
-        tokens = sentence.text.split()
-        out.append(" ".join(tokens[: max_words - used]))
-        used += min(len(tokens), max_words - used)
-    return " ".join(out)
+        used += len(sentence.text.split())
+    # Most important first: a reader (or a budget) that stops early keeps the best of it.
+    return " ".join(" ".join(s.text for s in chosen).split()[:max_words])
 
 
 def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_points: int = 3) -> list[Point]:
