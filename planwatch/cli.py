@@ -21,6 +21,7 @@ from planwatch.durations import parse_duration
 from planwatch.errors import PlanwatchError, UsageError
 from planwatch.logs import setup_logging
 from planwatch.store import Store
+from planwatch.timeutil import utcnow
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 log = logging.getLogger("planwatch")
@@ -234,6 +235,43 @@ async def cmd_ask(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_outlets(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.stories.outlets import BUILTIN
+
+    async with await Store.open(settings.db_path) as store:
+        if ns.command == "add":
+            name = ns.name.strip()
+            if not name or len(name) > 100:
+                raise UsageError("an outlet name is 1 to 100 characters")
+            await store.outlets.add(name, [a.strip() for a in ns.alias or [] if a.strip()], utcnow())
+            print(f"outlet {name} added; `planwatch stories rebuild` applies it to stored reports")
+            return 0
+        if ns.command == "remove":
+            await store.outlets.remove(ns.name)
+            print(f"outlet {ns.name} removed")
+            return 0
+        extra = await store.outlets.extra()
+    rows = [{"name": o.name, "aliases": list(o.aliases), "source": "built-in"} for o in BUILTIN]
+    rows += [{"name": o.name, "aliases": list(o.aliases), "source": "added"} for o in extra]
+    if ns.json:
+        _print_json(rows)
+    else:
+        for row in rows:
+            aliases = f" (also: {', '.join(row['aliases'])})" if row["aliases"] else ""
+            print(f"{row['name']}{aliases}{'  [added]' if row['source'] == 'added' else ''}")
+    return 0
+
+
+async def cmd_stories_rebuild(ns: argparse.Namespace, settings: Settings) -> int:
+    from planwatch.stories.refresh import refresh_stories
+
+    async with await Store.open(settings.db_path) as store:
+        await store.stories.clear()
+        result = await refresh_stories(store)
+    print(f"analysed {result.analysed} reports: {result.new_stories} stories, {result.copies} copies")
+    return 0
+
+
 async def cmd_demo(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.demo.run import DEMO_DB, run_demo
 
@@ -353,6 +391,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_ask)
 
+    outlets = sub.add_parser("outlets", help="outlets that citations are recognised for").add_subparsers(
+        dest="command", required=True
+    )
+    p = outlets.add_parser("list", help="built-in and added outlets with their aliases")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_outlets)
+    p = outlets.add_parser("add", help="recognise another outlet (or more aliases of a built-in one)")
+    p.add_argument("name")
+    p.add_argument("--alias", action="append", metavar="NAME", help="another name it goes by (repeatable)")
+    p.set_defaults(func=cmd_outlets)
+    p = outlets.add_parser("remove", help="forget an added outlet")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_outlets)
+    stories_cmd = sub.add_parser("stories", help="the story analysis").add_subparsers(dest="command", required=True)
+    stories_cmd.add_parser("rebuild", help="analyse every report again (after adding outlets)").set_defaults(
+        func=cmd_stories_rebuild
+    )
+
     sub.add_parser("demo", help="run the pipeline on the bundled sample feeds").set_defaults(func=cmd_demo)
     p = sub.add_parser("run", help="the long-running service")
     p.add_argument(
@@ -377,7 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlanwatchError as exc:
         print(f"planwatch: error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level if ns.area == "run" or ns.log_level else "WARNING", settings.secret_values)
+    # Commands stay quiet (warnings only) unless a level was asked for; the service logs at its level.
+    chosen = ns.area == "run" or ns.log_level or os.environ.get("PLANWATCH_LOG_LEVEL")
+    setup_logging(settings.log_level if chosen else "WARNING", settings.secret_values)
     handler: Handler = ns.func
     try:
         return asyncio.run(handler(ns, settings))

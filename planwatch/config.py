@@ -91,11 +91,11 @@ class Settings:
         """Strings that must never reach a log line."""
         values: list[str] = [v for v in (self.discord_token, self.secret) if v]
         if self.smtp_url:
-            from urllib.parse import urlsplit
+            from urllib.parse import unquote, urlsplit
 
             password = urlsplit(self.smtp_url).password
             if password:
-                values.append(password)
+                values += [password, unquote(password)]  # as written in the URL, and as sent
         return tuple(values)
 
 
@@ -170,6 +170,8 @@ def _validate(settings: Settings) -> Settings:
         (settings.poll_concurrency >= 1, "poll_concurrency must be >= 1"),
         (settings.poll_per_host >= 1, "poll_per_host must be >= 1"),
         (settings.fetch_timeout_seconds > 0, "fetch_timeout_seconds must be > 0"),
+        (settings.connect_timeout_seconds > 0, "connect_timeout_seconds must be > 0"),
+        (settings.max_backoff_hours > 0, "max_backoff_hours must be > 0"),
         (settings.max_body_bytes >= 1024, "max_body_bytes must be >= 1024"),
         (0 <= settings.max_redirects <= 20, "max_redirects must be between 0 and 20"),
         (settings.pause_after_failures >= 1, "pause_after_failures must be >= 1"),

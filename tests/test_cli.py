@@ -157,3 +157,59 @@ def test_db_migrate_and_console_script(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert "schema is up to date" in proc.stdout
+
+
+async def test_ask_commands_and_their_json(
+    db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ask summary|sources|timeline|latest|search through the real CLI, with the documented shapes."""
+    from planwatch.demo.server import DemoServer, sample_feed_names
+
+    server = DemoServer()
+    await server.start()
+    try:
+        for name in sample_feed_names():
+            await in_thread(capsys, "--db", db, "feeds", "add", server.url(name))
+        await in_thread(capsys, "--db", db, "poll", "--once")
+    finally:
+        await server.stop()
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "summary", "--since", "48h", "--json")
+    summary = json.loads(out)
+    assert code == 0 and {"topic", "since", "report_count", "outlet_count", "points"} <= set(summary)
+    assert all({"text", "label", "sources"} <= set(p) for p in summary["points"])
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "sources", "--since", "48h", "--json")
+    sources = json.loads(out)
+    assert {"topic", "since", "stories", "sources"} <= set(sources) and len(sources["sources"]) == 14
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "timeline", "--json")
+    assert json.loads(out)["events"][0]["kind"] == "first_report"
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "latest", "--count", "2", "--json")
+    assert len(json.loads(out)["reports"]) == 2
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "search", "Kremlin", "--json")
+    assert json.loads(out)["results"][0]["snippet"]
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "summary")
+    assert code == 0 and "in the last 24 h" in out
+    code, _, err = await in_thread(capsys, "--db", db, "ask", "sources", "--since", "forever")
+    assert code == 2 and "invalid --since 'forever'" in err
+    code, _, err = await in_thread(capsys, "--db", db, "ask", "latest", "--count", "0")
+    assert code == 2 and "count must be between 1 and 100" in err
+
+
+async def test_outlets_extend_citations(db: str, capsys: pytest.CaptureFixture[str], feed_server: FeedServer) -> None:
+    """An operator's outlet is recognised in citations after `stories rebuild`."""
+    url = feed_server.static(
+        "/n.xml",
+        rss([{"title": "Plan leaked", "link": "https://n.example/1",
+              "description": "According to Verstka, the 28-point plan for Ukraine was drafted by Witkoff."}]),
+    )  # fmt: skip
+    await in_thread(capsys, "--db", db, "feeds", "add", url)
+    await in_thread(capsys, "--db", db, "poll", "--once")
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "sources", "--since", "7d", "--json")
+    assert json.loads(out)["sources"][0]["cites"] == []
+    code, out, _ = await in_thread(capsys, "--db", db, "outlets", "add", "Verstka", "--alias", "Verstka Media")
+    assert code == 0
+    code, out, _ = await in_thread(capsys, "--db", db, "stories", "rebuild")
+    assert code == 0 and "analysed 1 reports" in out
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "sources", "--since", "7d", "--json")
+    assert json.loads(out)["sources"][0]["cites"] == ["Verstka"]
+    code, out, _ = await in_thread(capsys, "--db", db, "outlets", "list", "--json")
+    assert {"name": "Verstka", "aliases": ["Verstka Media"], "source": "added"} in json.loads(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -9,30 +11,47 @@ from pathlib import Path
 
 from planwatch.config import Settings
 from planwatch.demo.server import DemoServer, sample_feed_names
+from planwatch.errors import UsageError
 from planwatch.ingest.poller import Poller
 from planwatch.services import stories
 from planwatch.services.feeds import add_feed
 from planwatch.services.topics import DEFAULT_TOPIC
 from planwatch.store import Store
 from planwatch.textviews import sources_text, summary_text
+from planwatch.timeutil import utcnow
 
 DEMO_DB = Path("planwatch-demo.db")
 
 
-def _fresh(path: Path) -> None:
+DEMO_MARK = "demo.database"
+
+
+async def _fresh(path: Path) -> None:
+    """Start from an empty file, but never delete a database the demo did not make."""
+    if await asyncio.to_thread(path.exists):
+        store = await Store.open(path, run_migrations=False)
+        try:
+            ours = await store.fetchone("SELECT 1 FROM service_state WHERE key = ?", (DEMO_MARK,))
+        except sqlite3.Error:
+            ours = None
+        finally:
+            await store.close()
+        if ours is None:
+            raise UsageError(f"refusing to overwrite {path}: it is not a database made by `planwatch demo`")
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+        await asyncio.to_thread(Path(f"{path}{suffix}").unlink, missing_ok=True)
 
 
 async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
     settings = settings.with_overrides(allow_private_feeds=True)
-    _fresh(settings.db_path)
+    await _fresh(settings.db_path)
     server = DemoServer()
     base = await server.start()
     out(f"Serving {len(sample_feed_names())} sample feeds on {base} (loopback only)")
     store = await Store.open(settings.db_path)
     poller = Poller(store, settings)
     try:
+        await store.state.set(DEMO_MARK, "made by planwatch demo; the demo may delete it", utcnow())
         for name in sample_feed_names():
             await add_feed(store, settings, server.url(name))
         out(f"Polling them into {settings.db_path} ...")

@@ -33,14 +33,17 @@ def parse_loose(raw: object) -> datetime | None:
     text_rfc = text.split(",", 1)[1].strip() if "," in text[:12] else text
     try:
         parsed = email.utils.parsedate_to_datetime(text_rfc)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 with an offset
+        return None
 
 
 def plausible(published: datetime | None, now: datetime) -> datetime | None:

@@ -28,11 +28,12 @@ def content_hash(title: str, text: str) -> str:
     return hashlib.sha1(normalized.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
-def text_hash(text: str) -> str | None:
-    normalized = " ".join(text.lower().split())
-    if len(normalized) < MIN_TEXT_FOR_HASH:
+def repost_hash(title: str, text: str) -> str | None:
+    """The key of a re-post: the same headline and the same text. Text alone is not enough: items of a
+    feed often share boilerplate descriptions ("Subscribe to our newsletter ...")."""
+    if len(" ".join(text.split())) < MIN_TEXT_FOR_HASH:
         return None
-    return hashlib.sha1(normalized.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return content_hash(title, text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def candidates(feed_id: int, entries: list[Entry]) -> list[Candidate]:
             keys.append(("url", entry.url))
         if entry.guid and entry.guid not in repeated:
             keys.append(("guid", f"{feed_id}:{entry.guid}"))
-        body_hash = text_hash(entry.text)
+        body_hash = repost_hash(entry.title, entry.text)
         if body_hash:
             keys.append(("hash", body_hash))
         if not keys:

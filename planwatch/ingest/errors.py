@@ -28,6 +28,10 @@ class FetchError(FeedError):
         self.gone = gone
 
 
+class ShuttingDown(Exception):
+    """The service is stopping: a feed still waiting for its turn is not started."""
+
+
 class RefusedAddressError(FetchError):
     """The URL points at a loopback/private/reserved address and the operator has not allowed it."""
 

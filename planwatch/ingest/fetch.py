@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import hashlib
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from yarl import URL
 
 from planwatch import PROJECT_URL, __version__
 from planwatch.config import Settings
-from planwatch.ingest.errors import FetchError, RefusedAddressError
+from planwatch.ingest.errors import FetchError, RefusedAddressError, ShuttingDown
 from planwatch.ingest.netguard import ALLOW_HINT, GuardedResolver, literal_refusal
 
 USER_AGENT = f"Planwatch/{__version__} (+{PROJECT_URL})"
@@ -51,27 +52,57 @@ class FetchResult:
         return hashlib.sha256(self.body).hexdigest()
 
 
+# Server-given delays are believed up to a year; beyond that they are nonsense (or hostile).
+MAX_HINT_SECONDS = 366 * 24 * 3600
+_SECONDS = re.compile(r"[0-9]{1,12}")
+
+
+def seconds_hint(value: str | None) -> timedelta | None:
+    """A delay in whole seconds as servers write them; None unless plain ASCII digits. Clamped."""
+    if value is None or not _SECONDS.fullmatch(value.strip()):
+        return None
+    return timedelta(seconds=min(int(value.strip()), MAX_HINT_SECONDS))
+
+
+def clean_header(value: str | None) -> str | None:
+    """Header text as something storable: undecodable bytes (surrogates) replaced."""
+    if value is None:
+        return None
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def validator(value: str | None) -> str | None:
+    """ETag / Last-Modified are ASCII by definition; anything else is not sent back, nor stored."""
+    if value is None or not value.isascii() or len(value) > 512:
+        return None
+    return value
+
+
 def parse_retry_after(value: str | None, now: datetime) -> timedelta | None:
     """Retry-After as seconds or an HTTP date; None if absent or unreadable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    seconds = seconds_hint(value)
+    if seconds is not None:
+        return seconds
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(when - now, timedelta(0))
+    try:
+        return min(max(when - now, timedelta(0)), timedelta(seconds=MAX_HINT_SECONDS))
+    except OverflowError:
+        return None
 
 
 def _max_age(cache_control: str | None) -> timedelta | None:
     for directive in (cache_control or "").split(","):
         name, _, value = directive.strip().partition("=")
-        if name.lower() == "max-age" and value.strip().isdigit():
-            return timedelta(seconds=int(value.strip()))
+        if name.lower() == "max-age":
+            return seconds_hint(value)
     return None
 
 
@@ -80,6 +111,7 @@ class Fetcher:
         """`resolver` replaces the system resolver (the guard still wraps it unless private feeds are allowed)."""
         self.settings = settings
         self._resolver = resolver
+        self.stopping = False
         self._session: aiohttp.ClientSession | None = None
         self._global = asyncio.Semaphore(settings.poll_concurrency)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -121,7 +153,10 @@ class Fetcher:
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """One feed fetch under the global and per-host bounds, all of it within the timeout."""
         host = (URL(url).host or "").lower()
-        async with self._global, self._per_host[host]:
+        # Per host first: a task waiting for a busy host must not hold one of the global slots.
+        async with self._per_host[host], self._global:
+            if self.stopping:
+                raise ShuttingDown
             try:
                 async with asyncio.timeout(self.settings.fetch_timeout_seconds):
                     return await self._fetch(url, etag, last_modified)
@@ -196,18 +231,18 @@ class Fetcher:
         elif status == 410:
             raise FetchError("HTTP 410 Gone: the feed was removed; paused", status=status, gone=True)
         elif status >= 400:
-            raise FetchError(f"HTTP {status} {resp.reason or ''}".strip(), status=status)
+            raise FetchError(f"HTTP {status} {clean_header(resp.reason) or ''}".strip()[:200], status=status)
         elif status != 200:
-            raise FetchError(f"unexpected HTTP {status} {resp.reason or ''}".strip(), status=status)
+            raise FetchError(f"unexpected HTTP {status} {clean_header(resp.reason) or ''}".strip()[:200], status=status)
         else:
             body = await self._read_capped(resp)
         return FetchResult(
             url=url,
             status=status,
             body=body,
-            content_type=resp.headers.get("Content-Type"),
-            etag=resp.headers.get("ETag"),
-            last_modified=resp.headers.get("Last-Modified"),
+            content_type=clean_header(resp.headers.get("Content-Type")),
+            etag=validator(resp.headers.get("ETag")),
+            last_modified=validator(resp.headers.get("Last-Modified")),
             max_age=_max_age(resp.headers.get("Cache-Control")),
             permanent_url=permanent,
         )

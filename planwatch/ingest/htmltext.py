@@ -12,15 +12,19 @@ import re
 
 _SKIP = "script|style|noscript|template|iframe|object|svg|math|head|title"
 # An element whose content is never text; an unclosed one swallows the rest, as a browser would.
-_SKIPPED_ELEMENT = re.compile(rf"<({_SKIP})\b[^>]*>.*?(?:</\1\s*>|\Z)", re.I | re.S)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>|<![^>]*>|<\?[^>]*>", re.S)
-_BLOCK = re.compile(
-    r"</?(?:p|div|br|li|ul|ol|h[1-6]|blockquote|pre|table|tr|td|th|section|article|header|footer|figure"
-    r"|figcaption|hr|dd|dt|aside)\b[^>]*>",
-    re.I,
+# A tag holds no "<", and every run inside one is bounded: with [^>]* instead, text like "<p <p <p ..."
+# with no ">" costs quadratic time, and one unclosed tag swallows the text after it.
+_SKIPPED_ELEMENT = re.compile(rf"<({_SKIP})\b[^<>]{{0,2048}}>.*?(?:</\1\s*>|\Z)", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)|<!\[CDATA\[|\]\]>|<![^>]{0,2048}>|<\?[^>]{0,2048}>", re.S)
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote pre table tr td th section article header footer figure"
+    " figcaption hr dd dt aside".split()
 )
-_TAG = re.compile(r"</?[a-zA-Z][^>]*>?")
-# Control characters, byte-order marks and zero-width spaces: deleted outright.
+# One pass over every tag (a paragraph-like tag leaves a line break): in two passes, removing one tag
+# could remove the "<" that ends the unclosed tag before it.
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)[^<>]{0,2048}(?:>|(?=<)|\Z)")
+# Markup beyond this many characters of a field is not read (the text is cut far shorter anyway).
+MAX_FRAGMENT = 400_000
 _DELETE = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127, 0x200B, 0xFEFF])
 
 
@@ -31,16 +35,20 @@ def collapse(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _tag(match: re.Match[str]) -> str:
+    return "\n" if match[1].lower() in _BLOCK_TAGS else ""
+
+
 def _strip(fragment: str) -> str:
     text = _SKIPPED_ELEMENT.sub(" ", fragment)
     text = _COMMENT.sub(" ", text)
-    text = _BLOCK.sub("\n", text)
-    return _TAG.sub("", text)
+    return _TAG.sub(_tag, text)
 
 
 def html_to_text(fragment: str | None, *, single_line: bool = False) -> str:
     if not fragment:
         return ""
+    fragment = fragment[:MAX_FRAGMENT]
     text = _strip(fragment) if "<" in fragment else fragment
     if "&" in text:
         text = html.unescape(text)

@@ -105,12 +105,17 @@ def normalize(result: Any, *, feed_url: str, now: datetime) -> ParsedFeed:
     language = _short(feed.get("language"))
     language = language.lower() if language else None
     ttl = feed.get("ttl")
-    ttl_minutes = int(ttl) if isinstance(ttl, str) and ttl.strip().isdigit() else None
+    ttl_minutes = (
+        min(int(ttl), 7 * 24 * 60) if isinstance(ttl, str) and re.fullmatch(r"[0-9]{1,9}", ttl.strip()) else None
+    )
     base = site_url or feed_url
     entries: list[Entry] = []
     skipped = 0
     for raw in result.get("entries") or ():
-        item = normalize_entry(raw, base=base, language=language, now=now)
+        try:
+            item = normalize_entry(raw, base=base, language=language, now=now)
+        except (ValueError, OverflowError, TypeError, AttributeError):
+            item = None  # one malformed item is skipped; the rest of the feed is stored
         if item is None:
             skipped += 1
         else:

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Literal
 
+import aiosqlite
+
 from planwatch.config import Settings
-from planwatch.ingest.errors import FeedError, FetchError
+from planwatch.ingest.errors import FeedError, FetchError, ShuttingDown
 from planwatch.ingest.fetch import Fetcher, FetchResult
 from planwatch.ingest.normalize import outlet_name, parse_feed
 from planwatch.ingest.schedule import Backoff
@@ -25,6 +27,7 @@ from planwatch.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 Outcome = Literal["new", "unchanged", "not-modified", "error"]
+PARSE_TIMEOUT = 60.0  # seconds for parse + normalize of one feed (15 MiB of plain RSS takes ~10 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +99,9 @@ class Poller:
             self._executor = None
 
     def stop(self) -> None:
-        """Start no new feed; those already under way finish and commit."""
+        """Start no new feed (nor one queued for a slot); those already fetching finish and commit."""
         self._stopping = True
+        self.fetcher.stopping = True
 
     async def poll_due(self) -> list[PollResult]:
         return await self.poll_feeds(await self.store.feeds.due(self.clock()))
@@ -106,23 +110,33 @@ class Poller:
         return await self.poll_feeds(await self.store.feeds.pollable(self.clock(), ignore_backoff=force))
 
     async def poll_feeds(self, feeds: Iterable[Feed]) -> list[PollResult]:
-        tasks = [asyncio.create_task(self.poll_one(feed)) for feed in feeds]
-        if not tasks:
-            return []
-        return list(await asyncio.gather(*tasks))
+        feeds = list(feeds)
+        results = await asyncio.gather(*(self.poll_one(feed) for feed in feeds), return_exceptions=True)
+        out: list[PollResult] = []
+        for feed, result in zip(feeds, results, strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                log.error("feed #%s: could not record the poll: %r", feed.id, result)
+                result = PollResult(feed.id, feed.url, feed.display_name, "error", error=f"internal error: {result!r}")
+            out.append(result)
+        return out
 
     async def poll_one(self, feed: Feed) -> PollResult:
         if self._stopping:
             return PollResult(feed.id, feed.url, feed.display_name, "error", error="shutting down")
         try:
             return await self._poll(feed)
+        except ShuttingDown:
+            return PollResult(feed.id, feed.url, feed.display_name, "error", error="shutting down")
         except FeedError as exc:
             return await self._failed(feed, exc)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not stop the other feeds, nor go unseen
             log.exception("feed #%s: unexpected error while polling %s", feed.id, feed.url)
-            return await self._failed(feed, FeedError(f"internal error: {exc.__class__.__name__}: {exc}"))
+            message = f"internal error: {exc.__class__.__name__}: {exc}".encode("utf-8", "replace").decode()
+            return await self._failed(feed, FeedError(message[:500]))
 
     async def _poll(self, feed: Feed) -> PollResult:
         started = self.clock()
@@ -138,8 +152,6 @@ class Poller:
             "last_error": None,
             "next_poll_at": next_poll,
         }
-        if moved_to:
-            state["url"] = moved_to
         if not fetched.not_modified:
             state["etag"] = fetched.etag
             state["last_modified"] = fetched.last_modified
@@ -151,6 +163,7 @@ class Poller:
         if fetched.not_modified or fetched.body_hash == feed.body_hash:
             async with self.store.transaction() as db:
                 await self.store.feeds.write_state(db, feed.id, **state)
+                moved_to = await self._move(db, feed, moved_to)
             outcome: Outcome = "not-modified" if fetched.not_modified else "unchanged"
             return PollResult(feed.id, feed.url, feed.display_name, outcome, next_poll_at=next_poll, moved_to=moved_to)
         parsed = await self._parse(fetched, now)
@@ -169,6 +182,7 @@ class Poller:
             )
             matched = await self.store.topics.match_reports(db, batch.new_ids, batch.updated_ids, now)
             await self.store.feeds.write_state(db, feed.id, **state)
+            moved_to = await self._move(db, feed, moved_to)
         result = PollResult(
             feed.id, feed.url, feed.display_name if feed.name or feed.title else outlet,
             "new" if batch.new or batch.updated else "unchanged",
@@ -181,12 +195,17 @@ class Poller:
         )  # fmt: skip
         return result
 
-    async def _new_url(self, feed: Feed, fetched: FetchResult) -> str | None:
-        """A permanent redirect moves the feed, unless another feed already has that URL."""
+    @staticmethod
+    async def _new_url(feed: Feed, fetched: FetchResult) -> str | None:
         target = fetched.permanent_url
-        if not target or target == feed.url:
+        return target if target and target != feed.url else None
+
+    async def _move(self, db: aiosqlite.Connection, feed: Feed, target: str | None) -> str | None:
+        """A permanent redirect moves the feed, unless another feed already has that URL (checked in
+        the same transaction, so two feeds redirected to one URL cannot both take it)."""
+        if target is None:
             return None
-        if await self.store.feeds.url_taken(target, other_than=feed.id):
+        if not await self.store.feeds.move(db, feed.id, target):
             log.warning("feed #%s moved permanently to %s, which is already another feed", feed.id, target)
             return None
         log.info("feed #%s moved permanently: %s -> %s", feed.id, feed.url, target)
@@ -196,7 +215,15 @@ class Poller:
         job = partial(parse_feed, fetched.body, content_type=fetched.content_type, url=fetched.url, now=now)
         pool = self._pool()
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, job)
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, job), PARSE_TIMEOUT)
+        except TimeoutError:
+            # A document that takes this long is hostile or broken; a stuck worker process is replaced.
+            if self._executor is pool and isinstance(pool, ProcessPoolExecutor):
+                self._executor = None
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.kill()
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise FeedError(f"parsing took longer than {PARSE_TIMEOUT:g} s; the feed is skipped this time") from None
         except BrokenExecutor:
             # A worker died (out of memory, killed): start a fresh pool for the next feeds.
             if self._executor is pool:

@@ -112,11 +112,21 @@ async def import_opml(store: Store, settings: Settings, data: bytes) -> ImportRe
     return ImportResult([u for u in accepted if u not in set(already)], skipped)
 
 
+STARTER_DONE = "feeds.starter_imported_at"
+
+
 async def import_starter_feeds(store: Store, settings: Settings) -> ImportResult | None:
-    """On a database with no feeds at all, add the bundled starter list (real outlets)."""
-    if not settings.import_starter_feeds or await store.feeds.count():
+    """On a database that never had feeds, add the bundled starter list (real outlets), once: an
+    operator who later removes them all does not get them back."""
+    if not settings.import_starter_feeds or await store.state.get(STARTER_DONE):
         return None
-    return await import_opml(store, settings, data_file(STARTER_OPML).read_bytes())
+    now = utcnow()
+    if await store.feeds.count():  # the operator chose feeds before the first start: theirs stand
+        await store.state.set(STARTER_DONE, "not needed: feeds were there", now)
+        return None
+    result = await import_opml(store, settings, data_file(STARTER_OPML).read_bytes())
+    await store.state.set(STARTER_DONE, to_db(now), now)
+    return result
 
 
 async def export_opml(store: Store) -> str:

@@ -25,6 +25,7 @@ class Store:
         self._write_lock = asyncio.Lock()
         # Import here to keep the repositories' modules free of a cycle back to Store.
         from planwatch.store.feeds import FeedRepo
+        from planwatch.store.outlets import OutletRepo
         from planwatch.store.reports import ReportRepo
         from planwatch.store.state import StateRepo
         from planwatch.store.stories import StoryRepo
@@ -35,6 +36,7 @@ class Store:
         self.topics = TopicRepo(self)
         self.state = StateRepo(self)
         self.stories = StoryRepo(self)
+        self.outlets = OutletRepo(self)
 
     @classmethod
     async def open(cls, path: Path | str, *, run_migrations: bool = True) -> Store:
@@ -47,13 +49,10 @@ class Store:
             raise StoreError(f"cannot open database {path}: {exc}") from exc
         db.row_factory = aiosqlite.Row
         try:
-            for pragma in (
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA foreign_keys = ON",
-                "PRAGMA busy_timeout = 5000",
-                "PRAGMA synchronous = NORMAL",
-            ):
-                await db.execute(pragma)
+            await db.execute("PRAGMA busy_timeout = 5000")
+            await _wal(db)
+            await db.execute("PRAGMA foreign_keys = ON")
+            await db.execute("PRAGMA synchronous = NORMAL")
             store = cls(db, path)
             if run_migrations:
                 await migrate(db)
@@ -77,13 +76,16 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (cancellation included)."""
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (cancellation included).
+
+        BEGIN sits inside the try: a task cancelled while BEGIN waits for the lock still has BEGIN run
+        on aiosqlite's thread, and the rollback, queued after it on that same thread, undoes it."""
         async with self._write_lock:
-            await self.db.execute("BEGIN IMMEDIATE")
             try:
+                await self.db.execute("BEGIN IMMEDIATE")
                 yield self.db
             except BaseException:
-                await self.db.rollback()
+                await asyncio.shield(self.db.rollback())
                 raise
             await self.db.commit()
 
@@ -100,6 +102,19 @@ class Store:
     async def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+
+async def _wal(db: aiosqlite.Connection) -> None:
+    """Switching a new file to WAL needs a moment alone with it, and SQLite answers "locked" at once
+    (no busy handler) while another process opens it too: retry for up to five seconds."""
+    for attempt in range(50):
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 49:
+                raise
+            await asyncio.sleep(0.1)
 
 
 def chunks(items: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:

@@ -79,8 +79,9 @@ class FeedRepo:
         existing = {row[0] for row in await self.store.fetchall("SELECT url FROM feeds")}
         fresh = [(url, name) for url, name in dict(items).items() if url not in existing]
         async with self.store.transaction() as db:
-            await db.executemany(
-                "INSERT INTO feeds (url, name, interval_minutes, created_at) VALUES (?, ?, ?, ?)",
+            await db.executemany(  # another process may add one meanwhile: that one is kept
+                "INSERT INTO feeds (url, name, interval_minutes, created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (url) DO NOTHING",
                 [(url, name, interval_minutes, to_db(now)) for url, name in fresh],
             )
         return [url for url, _ in items if url in existing]
@@ -123,10 +124,16 @@ class FeedRepo:
         return [_feed(r) for r in rows]
 
     async def remove(self, feed_id: int) -> None:
+        """The feed goes; its reports stay. Its guid keys go too: SQLite may give its id to a new feed,
+        whose guids must not be mistaken for this one's."""
         async with self.store.transaction() as db:
             cur = await db.execute("DELETE FROM feeds WHERE id = ?", (feed_id,))
             if cur.rowcount == 0:
                 raise NotFoundError(f"no feed #{feed_id}")
+            await db.execute(
+                "DELETE FROM report_keys WHERE kind = 'guid' AND key >= ? AND key < ?",
+                (f"{feed_id}:", f"{feed_id};"),
+            )
 
     async def set_paused(self, feed_id: int, paused: bool, reason: str | None, now: datetime) -> Feed:
         async with self.store.transaction() as db:
@@ -152,6 +159,11 @@ class FeedRepo:
             [*(_db_value(v) for v in state.values()), feed_id],
         )
 
-    async def url_taken(self, url: str, other_than: int) -> bool:
-        row = await self.store.fetchone("SELECT 1 FROM feeds WHERE url = ? AND id != ?", (url, other_than))
-        return row is not None
+    @staticmethod
+    async def move(db: aiosqlite.Connection, feed_id: int, url: str) -> bool:
+        """Give the feed a new URL inside the caller's transaction, unless another feed has it."""
+        cur = await db.execute(
+            "UPDATE feeds SET url = ? WHERE id = ? AND NOT EXISTS (SELECT 1 FROM feeds WHERE url = ? AND id != ?)",
+            (url, feed_id, url, feed_id),
+        )
+        return cur.rowcount == 1

@@ -64,6 +64,10 @@ async def migrate(db: aiosqlite.Connection, migrations: list[Migration] | None =
         # executescript() would commit on its own; run statement by statement inside one transaction.
         await db.execute("BEGIN IMMEDIATE")
         try:
+            async with db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)) as cur:
+                if await cur.fetchone() is not None:  # another process applied it while we waited
+                    await db.rollback()
+                    continue
             for statement in _split_sql(migration.sql):
                 await db.execute(statement)
             await db.execute(

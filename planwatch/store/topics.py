@@ -58,7 +58,8 @@ class TopicRepo:
         """Compile and let SQLite itself try the expression; UsageError with the reason if bad."""
         fts = compile_query(query, aliases)
         try:
-            await self.store.fetchone("SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? LIMIT 0", (fts,))
+            # rowid = 0 matches nothing but makes FTS5 parse the whole expression (LIMIT 0 would not).
+            await self.store.fetchone("SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? AND rowid = 0", (fts,))
         except sqlite3.OperationalError as exc:
             raise UsageError(f"bad query: {exc}") from None
         return fts

@@ -7,7 +7,6 @@ something, a name inside a quoted title, and the reporting outlet itself are not
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from planwatch.stories.outlets import OutletRegistry, registry
 
@@ -159,7 +158,3 @@ _REPORTING_WORDS = re.compile(
 def _reporting_context(text: str, start: int) -> bool:
     """ "including X" cites X only when the list is of outlets reporting something."""
     return bool(_REPORTING_WORDS.search(text[max(0, start - 160) : start]))
-
-
-def citations_for(text: str, own_outlet: str | None, outlets_file: Path | None = None) -> list[str]:
-    return extract_citations(text, own_outlet=own_outlet, outlets=registry(outlets_file))

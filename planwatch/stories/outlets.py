@@ -1,21 +1,13 @@
-"""Outlets that reports cite, with the names they go by. Extendable: an operator's TOML file
-(setting `outlets_file`) adds outlets or aliases:
-
-    [[outlet]]
-    name = "Novaya Gazeta"
-    aliases = ["Novaya Gazeta Europe"]
+"""Outlets that reports cite, with the names they go by: a curated built-in list, extended by the
+outlets an operator adds (`planwatch outlets add NAME --alias A`, stored in the database).
 
 Aliases match case-sensitively, as proper names are written: "FT" is the Financial Times, "ft" is feet."""
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-
-from planwatch.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,28 +144,13 @@ class OutletRegistry:
         return list(self.pattern.finditer(text))
 
 
-def load_outlets_file(path: Path) -> tuple[Outlet, ...]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read outlets file {path}: {exc}") from exc
-    outlets: list[Outlet] = []
-    for entry in data.get("outlet", []):
-        name = entry.get("name") if isinstance(entry, dict) else None
-        aliases = entry.get("aliases", []) if isinstance(entry, dict) else []
-        if not isinstance(name, str) or not name.strip() or not all(isinstance(a, str) for a in aliases):
-            raise ConfigError(f"outlets file {path}: each [[outlet]] needs a name and a list of aliases")
-        outlets.append(Outlet(name.strip(), tuple(a.strip() for a in aliases if a.strip())))
-    return tuple(outlets)
-
-
-@lru_cache(maxsize=8)
-def registry(extra_file: Path | None = None) -> OutletRegistry:
-    """The built-in outlets plus an operator's file; an alias in the file may extend a built-in outlet."""
-    if extra_file is None:
+@lru_cache(maxsize=16)
+def registry(extra: tuple[Outlet, ...] = ()) -> OutletRegistry:
+    """The built-in outlets plus extra ones; an extra outlet with a built-in name adds aliases to it."""
+    if not extra:
         return OutletRegistry(BUILTIN)
     merged = {o.name: o for o in BUILTIN}
-    for outlet in load_outlets_file(extra_file):
+    for outlet in extra:
         known = merged.get(outlet.name)
         merged[outlet.name] = Outlet(outlet.name, (*(known.aliases if known else ()), *outlet.aliases))
     return OutletRegistry(tuple(merged.values()))

@@ -12,11 +12,10 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport, PendingReport
-from planwatch.stories.citations import citations_for
+from planwatch.stories.citations import extract_citations
 from planwatch.stories.grouping import (
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW_SECONDS,
@@ -25,6 +24,7 @@ from planwatch.stories.grouping import (
     encode_terms,
     report_terms,
 )
+from planwatch.stories.outlets import OutletRegistry, registry
 from planwatch.stories.text import containment, normalize_title, shingles
 from planwatch.timeutil import utcnow
 
@@ -134,15 +134,15 @@ async def refresh_stories(
     now: datetime | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     window_seconds: float = DEFAULT_WINDOW_SECONDS,
-    outlets_file: Path | None = None,
 ) -> RefreshResult:
     now = now or utcnow()
     total = RefreshResult(0, 0, 0)
+    outlets = registry(await store.outlets.extra())
     while True:
         pending = await store.stories.pending(BATCH)
         if not pending:
             return total
-        result = await _refresh_batch(store, pending, now, threshold, window_seconds, outlets_file)
+        result = await _refresh_batch(store, pending, now, threshold, window_seconds, outlets)
         total = RefreshResult(
             total.analysed + result.analysed, total.new_stories + result.new_stories, total.copies + result.copies
         )
@@ -156,7 +156,7 @@ async def _refresh_batch(
     now: datetime,
     threshold: float,
     window_seconds: float,
-    outlets_file: Path | None,
+    outlets: OutletRegistry,
 ) -> RefreshResult:
     oldest = min(p.published_at for p in pending)
     window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
@@ -168,7 +168,7 @@ async def _refresh_batch(
         previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])
         for report in pending:
             doc_terms = report_terms(report.title, report.text)
-            cites = citations_for(f"{report.title}\n{report.text}", report.outlet, outlets_file)
+            cites = extract_citations(f"{report.title}\n{report.text}", own_outlet=report.outlet, outlets=outlets)
             if report.analysed and report.id in previous:  # a changed report keeps its story and copy status
                 old = previous[report.id]
                 rows.append((report.id, report.content_hash, old.story_id, old.copy_of, encode_terms(doc_terms),

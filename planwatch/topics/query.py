@@ -14,6 +14,8 @@ from planwatch.errors import UsageError
 from planwatch.topics.aliases import alias_index, alias_key
 
 MAX_QUERY = 2_000
+MAX_DEPTH = 12
+MAX_TERMS = 200  # FTS5's own parser overflows on very long expressions
 _TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<word>[^\s()"]+))')
 _HAS_WORD_CHAR = re.compile(r"\w")
 
@@ -66,6 +68,7 @@ class _Parser:
     def __init__(self, tokens: list[tuple[str, str]]) -> None:
         self.tokens = tokens
         self.pos = 0
+        self.depth = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
@@ -112,12 +115,16 @@ class _Parser:
             raise UsageError("bad query: it ends where a term was expected")
         if kind == "(":
             self.take()
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise UsageError(f"bad query: parentheses nested more than {MAX_DEPTH} deep")
             if self.peek() == ")":
                 raise UsageError("bad query: empty parentheses")
             node = self.or_expr()
             if self.peek() != ")":
                 raise UsageError("bad query: '(' is not closed")
             self.take()
+            self.depth -= 1
             return node
         if kind in ("term", "term*"):
             _, text = self.take()
@@ -134,7 +141,10 @@ class _Parser:
 def parse_query(query: str) -> Node:
     if len(query) > MAX_QUERY:
         raise UsageError(f"bad query: longer than {MAX_QUERY} characters")
-    return _Parser(_tokens(query)).parse()
+    tokens = _tokens(query)
+    if sum(kind.startswith("term") for kind, _ in tokens) > MAX_TERMS:
+        raise UsageError(f"bad query: more than {MAX_TERMS} terms")
+    return _Parser(tokens).parse()
 
 
 def _phrase(text: str, prefix: bool) -> str:
