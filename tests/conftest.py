@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from planwatch.config import Settings, load_settings
+from planwatch.ingest.poller import Poller, PollResult
 from planwatch.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -116,3 +117,12 @@ def rss(items: list[dict[str, str]], title: str = "Test Outlet", link: str = "ht
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{title}</title>'
         f"<link>{link}</link>{''.join(parts)}</channel></rss>"
     ).encode()
+
+
+async def poll_feed(store: Store, settings: Settings, feed_id: int) -> PollResult:
+    """Poll one feed with a poller of its own (closed afterwards), as the scheduler would."""
+    poller = Poller(store, settings)
+    try:
+        return await poller.poll_one(await store.feeds.get(feed_id))
+    finally:
+        await poller.close()

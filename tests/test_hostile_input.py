@@ -16,7 +16,7 @@ from planwatch.ingest.normalize import parse_feed
 from planwatch.ingest.poller import Poller
 from planwatch.services.feeds import add_feed
 from planwatch.store import Store
-from tests.conftest import FeedServer, rss
+from tests.conftest import FeedServer, poll_feed, rss
 
 NOW = datetime(2025, 11, 21, 12, 0, tzinfo=UTC)
 ITEM = b'<rss version="2.0"><channel><title>T</title><item><title>Kyiv talks</title><link>https://x.example/1</link></item></channel></rss>'
@@ -59,11 +59,7 @@ async def test_undecodable_validators_are_dropped_and_the_feed_is_stored(
     """Non-UTF-8 bytes in ETag/Last-Modified: the items are stored, the validators are not kept."""
     url = await raw_server(http(b'ETag: "\xff\xfe"\r\nLast-Modified: Mon, 01 Jan 2026 00:00:00 \xe9\r\n'))
     feed = await add_feed(store, settings, url)
-    poller = Poller(store, settings)
-    try:
-        result = await poller.poll_one(await store.feeds.get(feed.id))
-    finally:
-        await poller.close()
+    result = await poll_feed(store, settings, feed.id)
     state = await store.feeds.get(feed.id)
     assert (result.outcome, result.new) == ("new", 1)
     assert state.etag is None and state.last_modified is None and state.consecutive_failures == 0
@@ -113,11 +109,7 @@ async def test_hostile_numbers_in_headers_and_ttl_do_not_fail_the_feed(
     )
     url = feed_server.static("/h.xml", body, **{"Cache-Control": "max-age=99999999999999999999", "Retry-After": "²"})
     feed = await add_feed(store, settings, url)
-    poller = Poller(store, settings)
-    try:
-        result = await poller.poll_one(await store.feeds.get(feed.id))
-    finally:
-        await poller.close()
+    result = await poll_feed(store, settings, feed.id)
     assert (result.outcome, result.new) == ("new", 1)
 
 

@@ -13,7 +13,7 @@ from planwatch.config import Settings
 from planwatch.ingest.poller import Poller
 from planwatch.services.feeds import add_feed
 from planwatch.store import Store
-from tests.conftest import FeedServer, rss
+from tests.conftest import FeedServer, poll_feed, rss
 
 
 def items(prefix: str) -> list[dict[str, str]]:
@@ -60,11 +60,7 @@ async def test_parse_errors_cross_the_process_boundary(
     settings = settings.with_overrides(parse_workers=1)
     url = feed_server.static("/page", b"<!doctype html><html><body>Our site</body></html>", content_type="text/html")
     feed = await add_feed(store, settings, url)
-    poller = Poller(store, settings)
-    try:
-        result = await poller.poll_one(await store.feeds.get(feed.id))
-    finally:
-        await poller.close()
+    result = await poll_feed(store, settings, feed.id)
     assert result.outcome == "error"
     assert (await store.feeds.get(feed.id)).last_error == (
         "not a feed: the server sent an HTML page (is the URL the site, not its feed?)"
