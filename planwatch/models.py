@@ -29,6 +29,8 @@ class Feed:
     paused: bool
     paused_reason: str | None
     created_at: datetime
+    first_success_at: datetime | None = None
+    added_by: str | None = None  # None: the operator; 'guild:<id>': a Discord server's moderators
 
     @property
     def status(self) -> FeedStatus:

@@ -145,6 +145,7 @@ class Poller:
         next_poll = self.backoff.after_success(now, timedelta(minutes=feed.interval_minutes), fetched.max_age)
         moved_to = await self._new_url(feed, fetched)
         state = {
+            "first_success_at": feed.first_success_at or now,
             "last_status": fetched.status,
             "last_polled_at": started,
             "last_success_at": now,

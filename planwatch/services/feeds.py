@@ -30,12 +30,20 @@ def check_interval(minutes: int | None, settings: Settings) -> int:
 
 
 async def add_feed(
-    store: Store, settings: Settings, url: str, *, name: str | None = None, interval: int | None = None
+    store: Store,
+    settings: Settings,
+    url: str,
+    *,
+    name: str | None = None,
+    interval: int | None = None,
+    added_by: str | None = None,
 ) -> Feed:
     url = url.strip()
     await check_feed_url(url, allow_private=settings.allow_private_feeds)
     name = name.strip()[:200] if name and name.strip() else None
-    return await store.feeds.add(url, name=name, interval_minutes=check_interval(interval, settings), now=utcnow())
+    return await store.feeds.add(
+        url, name=name, interval_minutes=check_interval(interval, settings), now=utcnow(), added_by=added_by
+    )
 
 
 async def find_feed(store: Store, ref: str) -> Feed:

@@ -25,6 +25,7 @@ class Store:
         self._write_lock = asyncio.Lock()
         # Import here to keep the repositories' modules free of a cycle back to Store.
         from planwatch.store.feeds import FeedRepo
+        from planwatch.store.guilds import GuildRepo
         from planwatch.store.outlets import OutletRepo
         from planwatch.store.reports import ReportRepo
         from planwatch.store.state import StateRepo
@@ -37,6 +38,7 @@ class Store:
         self.state = StateRepo(self)
         self.stories = StoryRepo(self)
         self.outlets = OutletRepo(self)
+        self.guilds = GuildRepo(self)
 
     @classmethod
     async def open(cls, path: Path | str, *, run_migrations: bool = True) -> Store:

@@ -20,6 +20,7 @@ STATE_COLUMNS = frozenset(
     {
         "url", "title", "site_url", "etag", "last_modified", "body_hash", "last_status", "last_polled_at",
         "last_success_at", "consecutive_failures", "next_poll_at", "last_error", "paused", "paused_reason",
+        "first_success_at",
     }
 )  # fmt: skip
 
@@ -44,6 +45,8 @@ def _feed(row: sqlite3.Row) -> Feed:
         paused=bool(row["paused"]),
         paused_reason=row["paused_reason"],
         created_at=from_db(row["created_at"]),
+        first_success_at=from_db_opt(row["first_success_at"]),
+        added_by=row["added_by"],
     )
 
 
@@ -59,12 +62,14 @@ class FeedRepo:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def add(self, url: str, *, name: str | None, interval_minutes: int, now: datetime) -> Feed:
+    async def add(
+        self, url: str, *, name: str | None, interval_minutes: int, now: datetime, added_by: str | None = None
+    ) -> Feed:
         async with self.store.transaction() as db:
             try:
                 cur = await db.execute(
-                    "INSERT INTO feeds (url, name, interval_minutes, created_at) VALUES (?, ?, ?, ?)",
-                    (url, name, interval_minutes, to_db(now)),
+                    "INSERT INTO feeds (url, name, interval_minutes, created_at, added_by) VALUES (?, ?, ?, ?, ?)",
+                    (url, name, interval_minutes, to_db(now), added_by),
                 )
             except sqlite3.IntegrityError:
                 existing = await self.get_by_url(url)
