@@ -1,0 +1,1 @@
+"""Planwatch's Discord edge: slash commands, alerts. The work is done by planwatch.services."""

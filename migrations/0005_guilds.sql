@@ -50,3 +50,6 @@ CREATE TABLE feed_notices (
 ALTER TABLE feeds ADD COLUMN first_success_at TEXT;
 UPDATE feeds SET first_success_at = last_success_at;
 ALTER TABLE feeds ADD COLUMN added_by TEXT;          -- NULL: the operator; 'guild:<id>': a server's moderators
+-- What is backlog, marked where it happens (times alone cannot tell within a second):
+ALTER TABLE reports ADD COLUMN from_backlog INTEGER NOT NULL DEFAULT 0;      -- stored by its feed's first poll
+ALTER TABLE report_topics ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;  -- matched when its topic was added

@@ -18,7 +18,7 @@ from typing import Any
 from planwatch import __version__
 from planwatch.config import Settings, load_settings
 from planwatch.durations import parse_duration
-from planwatch.errors import PlanwatchError, UsageError
+from planwatch.errors import ConfigError, PlanwatchError, UsageError
 from planwatch.logs import setup_logging
 from planwatch.store import Store
 from planwatch.timeutil import utcnow
@@ -272,6 +272,23 @@ async def cmd_stories_rebuild(ns: argparse.Namespace, settings: Settings) -> int
     return 0
 
 
+async def cmd_sync(ns: argparse.Namespace, settings: Settings) -> int:
+    from bot.sync import dry_run_payload, sync_commands
+
+    if ns.dry_run:
+        payload = dry_run_payload()
+        if ns.json:
+            _print_json(payload)
+        else:
+            for command in payload:
+                print(f"/{command['name']}: {command.get('description', '')}")
+            print(f"{len(payload)} commands would be sent {'to guild ' + str(ns.guild) if ns.guild else 'globally'}")
+        return 0
+    count = await sync_commands(settings.discord_token, ns.guild)
+    print(f"synced {count} commands {'to guild ' + str(ns.guild) if ns.guild else 'globally (may take up to an hour)'}")
+    return 0
+
+
 async def cmd_demo(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.demo.run import DEMO_DB, run_demo
 
@@ -409,6 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_stories_rebuild
     )
 
+    p = sub.add_parser("sync", help="register the slash commands with Discord (not done at every start)")
+    p.add_argument("--guild", type=int, metavar="ID", help="one server (instant; for development) instead of globally")
+    p.add_argument("--dry-run", action="store_true", help="print what would be sent; no token, no network")
+    p.add_argument("--json", action="store_true", help="with --dry-run: the exact JSON payload")
+    p.set_defaults(func=cmd_sync)
+
     sub.add_parser("demo", help="run the pipeline on the bundled sample feeds").set_defaults(func=cmd_demo)
     p = sub.add_parser("run", help="the long-running service")
     p.add_argument(
@@ -439,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = ns.func
     try:
         return asyncio.run(handler(ns, settings))
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"planwatch: error: {exc}", file=sys.stderr)
         return 2
     except PlanwatchError as exc:

@@ -40,6 +40,11 @@ class Settings:
     # Key that signs confirm/unsubscribe links. Env PLANWATCH_SECRET.
     secret: str | None = field(default=None, repr=False)
 
+    # --- Discord ---------------------------------------------------------------------------------------
+    # New-story alerts posted per channel per hour at most (updates of posted ones do not count).
+    # Env PLANWATCH_ALERTS_PER_HOUR.
+    alerts_per_hour: int = 10
+
     # --- web and mail ------------------------------------------------------------------------------
     # Base of every link Planwatch puts in mail and messages. Env PLANWATCH_PUBLIC_URL.
     public_url: str = "http://localhost:8080"
@@ -131,6 +136,7 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PLANWATCH_MAX_BACKOFF_HOURS": ("max_backoff_hours", float),
     "PLANWATCH_PAUSE_AFTER_FAILURES": ("pause_after_failures", int),
     "PLANWATCH_PARSE_WORKERS": ("parse_workers", int),
+    "PLANWATCH_ALERTS_PER_HOUR": ("alerts_per_hour", int),
 }
 
 _FIELD_TYPES: dict[str, Callable[[Any], Any]] = {name: conv for name, conv in (spec for spec in _ENV.values())}
@@ -176,6 +182,7 @@ def _validate(settings: Settings) -> Settings:
         (0 <= settings.max_redirects <= 20, "max_redirects must be between 0 and 20"),
         (settings.pause_after_failures >= 1, "pause_after_failures must be >= 1"),
         (settings.parse_workers >= 0, "parse_workers must be >= 0"),
+        (settings.alerts_per_hour >= 1, "alerts_per_hour must be >= 1"),
         (
             settings.log_level in {"DEBUG", "INFO", "WARNING", "ERROR"},
             "log_level must be DEBUG, INFO, WARNING or ERROR",

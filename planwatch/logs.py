@@ -55,6 +55,9 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # discord.py and aiohttp are chatty at INFO; keep their warnings.
+    # discord.py and aiohttp are chatty at INFO; keep their warnings, except that Planwatch has no voice.
     for noisy in ("discord", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
+    logging.getLogger("discord.client").addFilter(
+        lambda record: "voice will NOT be supported" not in record.getMessage()
+    )

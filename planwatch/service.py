@@ -8,7 +8,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -21,14 +22,18 @@ from planwatch.timeutil import from_db, to_db, utcnow
 
 log = logging.getLogger(__name__)
 LAST_TICK = "scheduler.last_tick_at"
+AlertHook = Callable[[datetime], Awaitable[object]]
 HEARTBEAT = "scheduler.heartbeat_at"
 
 
 class Service:
-    def __init__(self, store: Store, settings: Settings, poller: Poller | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: Settings, poller: Poller | None = None, alerts: AlertHook | None = None
+    ) -> None:
         self.store = store
         self.settings = settings
         self.poller = poller or Poller(store, settings)
+        self.alerts = alerts  # posts Discord alerts after each tick, when the bot is on
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._tick_lock = asyncio.Lock()
         self.ticks = 0
@@ -56,6 +61,8 @@ class Service:
                     log.info("tick: polled %d feeds, %d new reports, %d failed", len(results), new, failed)
                 if any(r.new or r.updated for r in results):
                     await refresh_stories(self.store)
+                if self.alerts is not None:
+                    await self.alerts(now)
             except Exception:
                 log.exception("scheduler tick failed")
             finally:
@@ -96,12 +103,29 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
                 "no feeds yet: imported %d starter feeds (PLANWATCH_STARTER_FEEDS=0 turns this off); skipped %d",
                 len(imported.added), len(imported.skipped),
             )  # fmt: skip
+        stop = stop or asyncio.Event()
+        bot_task: asyncio.Task[None] | None = None
+        alerts: AlertHook | None = None
         if settings.discord_token:
-            log.warning("DISCORD_TOKEN is set, but the Discord bot is not part of this version yet; running without it")
+            from bot.alerts import DiscordSink, run_alerts
+            from bot.client import PlanwatchBot
+            from bot.context import BotContext
+            from bot.runner import run_bot
+
+            bot = PlanwatchBot(BotContext(store, settings))
+            sink = DiscordSink(bot)
+
+            async def post_alerts(now: datetime) -> object:
+                if not bot.is_ready():
+                    return None
+                return await run_alerts(store, sink, now, max_per_hour=settings.alerts_per_hour)
+
+            alerts = post_alerts
+            bot_task = asyncio.create_task(run_bot(bot, settings.discord_token, stop))
+            log.info("Discord bot starting (commands are registered with `planwatch sync`, not at start)")
         else:
             log.info("Discord is off (DISCORD_TOKEN not set); polling runs on its own")
-        service = Service(store, settings)
-        stop = stop or asyncio.Event()
+        service = Service(store, settings, alerts=alerts)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -114,6 +138,10 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         await stop.wait()
         log.info("stopping: finishing the polls under way")
         await service.stop()
+        if bot_task is not None:
+            bot_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await bot_task
     finally:
         await store.close()
     log.info("stopped")

@@ -179,8 +179,9 @@ class Poller:
             state["last_error"] = f"warning: {parsed.warning}"
         async with self.store.transaction() as db:
             batch = await self.store.reports.save_batch(
-                db, feed_id=feed.id, outlet=outlet, entries=parsed.entries, now=now
-            )
+                db, feed_id=feed.id, outlet=outlet, entries=parsed.entries, now=now,
+                backlog=feed.first_success_at is None,  # a feed's first poll brings its archive, not news
+            )  # fmt: skip
             matched = await self.store.topics.match_reports(db, batch.new_ids, batch.updated_ids, now)
             await self.store.feeds.write_state(db, feed.id, **state)
             moved_to = await self._move(db, feed, moved_to)

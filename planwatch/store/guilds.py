@@ -140,12 +140,9 @@ class GuildRepo:
         rows = await self.store.fetchall(
             "SELECT a.story_id, min(rt.topic_id), count(DISTINCT CASE WHEN a.copy_of IS NULL THEN r.outlet END),"
             " min(r.id), min(r.first_seen_at)"
-            " FROM report_topics rt JOIN topics t ON t.id = rt.topic_id"
-            " JOIN reports r ON r.id = rt.report_id JOIN report_analysis a ON a.report_id = r.id"
-            " LEFT JOIN feeds f ON f.id = r.feed_id"
+            " FROM report_topics rt JOIN reports r ON r.id = rt.report_id JOIN report_analysis a ON a.report_id = r.id"
             f" WHERE rt.topic_id IN ({marks}) AND a.story_id IS NOT NULL"
-            " AND r.first_seen_at >= ? AND r.first_seen_at >= ? AND rt.matched_at > t.created_at"
-            " AND (f.first_success_at IS NULL OR r.first_seen_at > f.first_success_at)"
+            " AND r.first_seen_at >= ? AND r.first_seen_at >= ? AND rt.backfilled = 0 AND r.from_backlog = 0"
             " GROUP BY a.story_id ORDER BY min(r.first_seen_at), a.story_id",
             [*topic_ids, to_db(channel.since), to_db(since)],
         )

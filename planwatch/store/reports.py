@@ -81,7 +81,14 @@ class ReportRepo:
         return owner, known
 
     async def save_batch(
-        self, db: aiosqlite.Connection, *, feed_id: int, outlet: str, entries: list[Entry], now: datetime
+        self,
+        db: aiosqlite.Connection,
+        *,
+        feed_id: int,
+        outlet: str,
+        entries: list[Entry],
+        now: datetime,
+        backlog: bool = False,
     ) -> BatchResult:
         """Store one feed's entries inside the caller's transaction; see planwatch.ingest.dedup."""
         # Oldest first, so that report ids follow publication order within a feed.
@@ -92,7 +99,7 @@ class ReportRepo:
             row = await cur.fetchone()
         assert row is not None
         plan = plan_batch(cands, owner, known, int(row[0]))
-        await self._apply(db, plan, feed_id=feed_id, outlet=outlet, now=now)
+        await self._apply(db, plan, feed_id=feed_id, outlet=outlet, now=now, backlog=backlog)
         return BatchResult(
             new=len(plan.inserts),
             updated=len(plan.updates),
@@ -103,19 +110,21 @@ class ReportRepo:
         )
 
     @staticmethod
-    async def _apply(db: aiosqlite.Connection, plan: BatchPlan, *, feed_id: int, outlet: str, now: datetime) -> None:
+    async def _apply(
+        db: aiosqlite.Connection, plan: BatchPlan, *, feed_id: int, outlet: str, now: datetime, backlog: bool
+    ) -> None:
         stamp = to_db(now)
         if plan.inserts:
             await db.executemany(
                 "INSERT INTO reports (id, url, guid, title, text, author, outlet, language, published_at,"
-                " published_estimated, first_seen_at, content_hash, feed_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " published_estimated, first_seen_at, content_hash, feed_id, from_backlog)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         rid, c.entry.url, c.entry.guid, c.entry.title, c.entry.text, c.entry.author,
                         c.entry.outlet or outlet, c.entry.language,
                         to_db(c.entry.published_at) if c.entry.published_at else stamp,
-                        int(c.entry.published_at is None), stamp, c.content_hash, feed_id,
+                        int(c.entry.published_at is None), stamp, c.content_hash, feed_id, int(backlog),
                     )
                     for rid, c in plan.inserts
                 ],

@@ -131,8 +131,8 @@ class TopicRepo:
     @staticmethod
     async def _backfill(db: aiosqlite.Connection, topic_id: int, fts: str, now: datetime) -> int:
         cur = await db.execute(
-            "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at)"
-            " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ?",
+            "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at, backfilled)"
+            " SELECT rowid, ?, ?, 1 FROM reports_fts WHERE reports_fts MATCH ?",
             (topic_id, to_db(now), fts),
         )
         return max(cur.rowcount, 0)

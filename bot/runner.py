@@ -1,0 +1,35 @@
+"""Running the bot beside the rest of Planwatch: a wrong token or an unreachable Discord is one clear
+log line and a retry later, never the end of polling, digests or the web endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import discord
+
+from bot.client import PlanwatchBot
+
+log = logging.getLogger("planwatch.bot")
+RETRY_SECONDS = (30, 60, 300, 900, 1800)
+
+
+async def run_bot(bot: PlanwatchBot, token: str, stop: asyncio.Event) -> None:
+    """discord.py reconnects by itself once connected; this loop covers starting (and re-starting)."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            await bot.start(token, reconnect=True)
+            return  # closed on purpose
+        except discord.LoginFailure:
+            log.error("Discord rejected the token (DISCORD_TOKEN): the bot is off; polling and digests go on")
+        except (discord.HTTPException, discord.GatewayNotFound, OSError) as exc:
+            log.error("cannot reach Discord (%s): retrying; polling and digests go on", exc.__class__.__name__)
+        except asyncio.CancelledError:
+            raise
+        delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+        failures += 1
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+        except TimeoutError:
+            continue
