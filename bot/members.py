@@ -50,7 +50,7 @@ SINCE = "How far back: 1h, 6h, 24h, 3d, 7d or any duration like 12h"
 @expensive
 async def summary(interaction: discord.Interaction, topic: str | None = None, since: str | None = None) -> None:
     ctx = context_of(interaction)
-    window = parse_duration(since or "24h")
+    window = parse_duration(since or "24h", what="since")
     chosen = await resolve_topic(ctx.store, guild_of(interaction), topic)
     await interaction.response.defer(thinking=True)
     result = await stories.summary(ctx.store, chosen.name, window, scope=chosen.scope)
@@ -64,7 +64,7 @@ async def summary(interaction: discord.Interaction, topic: str | None = None, si
 @expensive
 async def sources(interaction: discord.Interaction, topic: str | None = None, since: str | None = None) -> None:
     ctx = context_of(interaction)
-    window = parse_duration(since or "24h")
+    window = parse_duration(since or "24h", what="since")
     chosen = await resolve_topic(ctx.store, guild_of(interaction), topic)
     await interaction.response.defer(thinking=True)
     result = await stories.sources(ctx.store, chosen.name, window, scope=chosen.scope)
@@ -78,7 +78,7 @@ async def sources(interaction: discord.Interaction, topic: str | None = None, si
 @expensive
 async def timeline(interaction: discord.Interaction, topic: str | None = None, since: str | None = None) -> None:
     ctx = context_of(interaction)
-    window = parse_duration(since or "7d")
+    window = parse_duration(since or "7d", what="since")
     chosen = await resolve_topic(ctx.store, guild_of(interaction), topic)
     await interaction.response.defer(thinking=True)
     result = await stories.timeline(ctx.store, chosen.name, window, scope=chosen.scope)
@@ -111,7 +111,7 @@ async def search(
     interaction: discord.Interaction, query: app_commands.Range[str, 1, 200], since: str | None = None
 ) -> None:
     ctx = context_of(interaction)
-    window = parse_duration(since) if since else None
+    window = parse_duration(since, what="since") if since else None
     guild_of(interaction)
     await interaction.response.defer(thinking=True)
     hits = await stories.search(ctx.store, query, window, limit=25)

@@ -102,7 +102,7 @@ async def topic_test(
     interaction: discord.Interaction, query: app_commands.Range[str, 1, 500], since: str | None = None
 ) -> None:
     guild_of(interaction)
-    result = await guilds.test_query(context_of(interaction).store, query, parse_duration(since or "7d"))
+    result = await guilds.test_query(context_of(interaction).store, query, parse_duration(since or "7d", what="since"))
     await reply(interaction, render.topic_test_embed(result), ephemeral=True)
 
 

@@ -167,6 +167,15 @@ class StoryRepo:
             params.append(limit)
         return [_analysed(r) for r in await self.store.fetchall(sql, params)]
 
+    async def latest_for_topic(self, topic_id: int, count: int) -> list[AnalysedReport]:
+        rows = await self.store.fetchall(
+            f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
+            " JOIN report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
+            " ORDER BY r.published_at DESC, r.id DESC LIMIT ?",
+            (topic_id, count),
+        )
+        return [_analysed(r) for r in rows]
+
     async def reports_by_id(self, ids: Sequence[int]) -> dict[int, AnalysedReport]:
         out: dict[int, AnalysedReport] = {}
         for part in chunks(list(ids), 500):

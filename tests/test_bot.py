@@ -1,0 +1,311 @@
+"""The Discord bot through real discord.py dispatch (CommandTree, Interaction, views) on payloads shaped
+like Discord's, over a real store; only the HTTP edge is recorded (tests/discord_harness.py). Every
+payload the bot would send is validated against Discord's OpenAPI spec."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, cast
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot.client import PlanwatchBot, command_payload
+from bot.context import BotContext
+from bot.sync import dry_run_payload
+from planwatch.config import Settings
+from planwatch.demo.server import DemoServer, sample_feed_names
+from planwatch.ingest.poller import Poller
+from planwatch.models import Entry
+from planwatch.services.feeds import add_feed
+from planwatch.store import Store
+from planwatch.timeutil import utcnow
+from tests.conftest import FeedServer, rss
+from tests.discord_harness import (
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    USER_ID,
+    Call,
+    DiscordSpec,
+    RecordingAdapter,
+    add_guild,
+    component_payload,
+    embed_total_chars,
+    interaction_payload,
+    invoke,
+    option,
+    prepare_client,
+    press,
+    stop_views,
+)
+
+MANAGE_GUILD = str(discord.Permissions(manage_guild=True, view_channel=True, use_application_commands=True).value)
+MEMBER = str(discord.Permissions(view_channel=True, use_application_commands=True).value)
+MOD_ROLE = 1_100_000_000_000_000_077
+Tree = app_commands.CommandTree[discord.Client]
+
+
+@pytest.fixture(scope="module")
+def spec() -> DiscordSpec:
+    return DiscordSpec.load()
+
+
+@pytest.fixture
+def bot(store: Store, settings: Settings) -> Iterator[PlanwatchBot]:
+    client = prepare_client(PlanwatchBot(BotContext(store, settings)))
+    add_guild(client, guild_id=GUILD_ID, roles={MOD_ROLE: "Mods"}, channels={CHANNEL_ID: "alerts"})
+    add_guild(client, guild_id=GUILD_ID + 1)
+    yield client
+    stop_views(client)
+
+
+async def run(bot: PlanwatchBot, spec: DiscordSpec, name: str, *opts: dict[str, Any], **kw: Any) -> list[Call]:
+    """Invoke a command and check every call it makes against Discord's spec."""
+    calls = await invoke(bot.tree, bot, interaction_payload(name=name, options=list(opts), **kw))
+    for call in calls:
+        spec.validate_call(call)
+        for embed in call.embeds:
+            assert embed_total_chars([embed]) <= 6000
+    return calls
+
+
+def embeds_of(calls: list[Call]) -> list[dict[str, Any]]:
+    return [e for c in calls for e in c.embeds]
+
+
+def text_of(calls: list[Call]) -> str:
+    return " ".join(str(v) for e in embeds_of(calls) for v in _values(e))
+
+
+def _values(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _values(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _values(v)
+    elif isinstance(value, str):
+        yield value
+
+
+@pytest.fixture
+async def demo_data(store: Store, settings: Settings) -> AsyncIterator[None]:
+    server = DemoServer()
+    await server.start()
+    poller = Poller(store, settings)
+    try:
+        for name in sample_feed_names():
+            await add_feed(store, settings, server.url(name))
+        await poller.poll_once()
+        yield
+    finally:
+        await poller.close()
+        await server.stop()
+
+
+# --- the contract ------------------------------------------------------------------------------------------
+def test_sync_payload_is_valid_and_complete(spec: DiscordSpec) -> None:
+    """The exact payload of `planwatch sync`: Discord's schema, the contract's names, real descriptions."""
+    payload = cast(list[dict[str, Any]], dry_run_payload())
+    spec.validate_commands(payload)
+    names = {c["name"]: c for c in payload}
+    assert set(names) == {"summary", "sources", "timeline", "latest", "search", "topics", "digest", "topic", "feed",
+                          "alerts", "modrole"}  # fmt: skip
+    subcommands = {n: {o["name"] for o in c.get("options", []) if o["type"] == 1} for n, c in names.items()}
+    assert subcommands["topic"] == {"add", "edit", "remove", "test"}
+    assert subcommands["feed"] == {"add", "remove", "list", "pause", "resume"}
+    assert subcommands["alerts"] == {"set", "off", "status"} and subcommands["modrole"] == {"set", "clear"}
+    assert subcommands["digest"] == {"subscribe", "confirm", "status", "unsubscribe"}
+    for group in ("topic", "feed", "alerts", "modrole"):
+        assert int(names[group]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+
+    def options(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        for o in node.get("options", []):
+            yield o
+            yield from options(o)
+
+    for command in payload:
+        assert 1 <= len(str(command["description"])) <= 100 and command["description"] != "…"
+        for o in options(command):
+            assert len(o["description"]) >= 10, (command["name"], o["name"])
+
+
+# --- members -----------------------------------------------------------------------------------------------
+async def test_summary_on_an_empty_store_says_so(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Deferred first, then a clear 'nothing reported' answer rather than an error."""
+    calls = await run(bot, spec, "summary")
+    assert calls[0].type == 5
+    assert "nothing reported in the last 24 h for ukraine-peace-plan" in text_of(calls)
+
+
+async def test_summary_sources_timeline_on_the_sample_story(
+    bot: PlanwatchBot, spec: DiscordSpec, demo_data: None
+) -> None:
+    """The sample story through the real tree: points with labels and outlets, sources with citations."""
+    calls = await run(bot, spec, "summary", option("since", "48h"))
+    (embed,) = embeds_of(calls[1:])
+    assert embed["title"] == "What is reported: ukraine-peace-plan"
+    assert 3 <= len(embed["fields"]) <= 7 and any("denied" in f["name"] for f in embed["fields"])
+    assert all(c.body.get("allowed_mentions", {"parse": []}).get("parse") == [] for c in calls[1:])
+    calls = await run(bot, spec, "sources", option("since", "48h"))
+    assert "cites Axios" in text_of(calls) and "copy of Baltic Wire" in text_of(calls)
+    calls = await run(bot, spec, "timeline", user_id=USER_ID + 1)
+    assert "first report" in text_of(calls)
+    calls = await run(bot, spec, "latest", option("count", 3), user_id=USER_ID + 2)
+    assert calls[0].type == 4 and text_of(calls).count("\n") >= 2
+    calls = await run(bot, spec, "search", option("query", "Kremlin"), user_id=USER_ID + 3)
+    assert "Kremlin" in text_of(calls)
+
+
+async def test_a_hostile_headline_pings_nobody(bot: PlanwatchBot, spec: DiscordSpec, store: Store) -> None:
+    """'@everyone', a role mention and markdown in a headline arrive escaped, with no mentions allowed."""
+    feed = await store.feeds.add("https://h.example/rss", name="Hostile", interval_minutes=15, now=utcnow())
+    headline = "@everyone <@&123> **BREAKING** 28-point peace plan for Ukraine by Witkoff"
+    entry = Entry("h", "https://h.example/1", headline, "", None, "en", utcnow(), None)
+    async with store.transaction() as db:
+        batch = await store.reports.save_batch(db, feed_id=feed.id, outlet="Hostile", entries=[entry], now=utcnow())
+        await store.topics.match_reports(db, batch.new_ids, [], utcnow())
+    calls = await run(bot, spec, "latest")
+    text = text_of(calls)
+    assert "@everyone" not in text and "@\u200beveryone" in text
+    assert "<@&123>" not in text and "\\*\\*BREAKING\\*\\*" in text
+    assert calls[0].body["allowed_mentions"] == {"parse": []}
+
+
+async def test_long_results_page_and_only_the_caller_pages(bot: PlanwatchBot, spec: DiscordSpec, store: Store) -> None:
+    """A long list pages with buttons; another member's click is refused ephemerally."""
+    feed = await store.feeds.add("https://m.example/rss", name="Many", interval_minutes=15, now=utcnow())
+    entries = [
+        Entry(f"m{n}", f"https://m.example/{n}", f"Witkoff peace plan for Ukraine, update number {n}", "", None, "en",
+              utcnow(), None)
+        for n in range(30)
+    ]  # fmt: skip
+    async with store.transaction() as db:
+        batch = await store.reports.save_batch(db, feed_id=feed.id, outlet="Many", entries=entries, now=utcnow())
+        await store.topics.match_reports(db, batch.new_ids, [], utcnow())
+    calls = await run(bot, spec, "latest", option("count", 25))
+    follow = next(c for c in calls if c.embeds)
+    assert follow.embeds[0]["footer"]["text"].startswith("Page 1 of ")
+    buttons = follow.components[0]["components"]
+    assert [b["label"] for b in buttons] == ["◀ Previous", "Next ▶"] and buttons[0]["disabled"] is True
+    assert follow.message is not None
+    adapter = RecordingAdapter.current()
+    message = adapter.messages[int(follow.message["id"])]
+    turned = await press(bot, component_payload(buttons[1]["custom_id"], message=message))
+    assert turned[0].type == 7 and turned[0].embeds[0]["footer"]["text"].startswith("Page 2 of ")
+    spec.validate_call(turned[0])
+    refused = await press(bot, component_payload(buttons[1]["custom_id"], message=message, user_id=USER_ID + 9))
+    assert (
+        refused[0].type == 4 and refused[0].flags & EPHEMERAL and "Only the member who asked" in str(refused[0].content)
+    )
+
+
+async def test_bad_arguments_get_a_clear_ephemeral_answer(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Nonsense durations, unknown topics, out-of-range counts: one short ephemeral sentence each."""
+    cases = [
+        ("summary", [option("since", "forever")], "invalid since 'forever'"),
+        ("sources", [option("topic", "nope")], "no topic 'nope' on this server (known topics: ukraine-peace-plan)"),
+        ("latest", [option("count", 500)], "count must be between 1 and 25"),
+        ("search", [option("query", "(unclosed")], "bad query"),
+    ]
+    for index, (name, opts, message) in enumerate(cases):
+        calls = await run(bot, spec, name, *opts, user_id=USER_ID + 20 + index)
+        last = calls[-1]
+        assert last.flags & EPHEMERAL and message in text_of([last]), (name, text_of(calls))
+
+
+async def test_autocomplete_offers_topics_and_durations(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Topic and since suggestions; a typed valid duration is offered too."""
+    payload = interaction_payload(name="summary", type=4, options=[option("topic", "ukr")], focused="topic")
+    (call,) = await invoke(bot.tree, bot, payload)
+    spec.validate_call(call)
+    assert call.type == 8 and call.data == {"choices": [{"name": "ukraine-peace-plan", "value": "ukraine-peace-plan"}]}
+    payload = interaction_payload(name="summary", type=4, options=[option("since", "12h")], focused="since")
+    (call,) = await invoke(bot.tree, bot, payload)
+    assert call.data is not None and call.data["choices"][0]["value"] == "12h"
+
+
+async def test_cooldown_on_expensive_commands(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Three summaries in 30 s per member; the fourth is told to wait; another member is not."""
+    for _ in range(3):
+        await run(bot, spec, "summary")
+    slow = await run(bot, spec, "summary")
+    assert slow[-1].flags & EPHEMERAL and "Slow down" in text_of(slow)
+    other = await run(bot, spec, "summary", user_id=USER_ID + 50)
+    assert other[0].type == 5
+
+
+# --- moderators --------------------------------------------------------------------------------------------
+async def test_moderator_commands_are_checked_at_run_time(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """A member (whatever the client shows) is refused; Manage Server or the moderator role passes."""
+    add = [option("name", "harbour"), option("query", "harbour AND strike")]
+    refused = await run(bot, spec, "topic", *add, subcommand="add", permissions=MEMBER)
+    assert refused[-1].flags & EPHEMERAL and "Only moderators" in text_of(refused)
+    done = await run(bot, spec, "topic", *add, subcommand="add", permissions=MANAGE_GUILD)
+    assert done[-1].flags & EPHEMERAL and "Now watching **harbour**" in text_of(done)
+    mods = {"id": str(MOD_ROLE), "name": "Mods", "color": 0, "hoist": False, "position": 1, "permissions": "0",
+            "managed": False, "mentionable": False, "flags": 0}  # fmt: skip
+    role = await run(bot, spec, "modrole", option("role", str(MOD_ROLE), 8), subcommand="set",
+                     permissions=MANAGE_GUILD, resolved={"roles": {str(MOD_ROLE): mods}})  # fmt: skip
+    assert "now count as moderators" in text_of(role)
+    listed = await run(bot, spec, "feed", subcommand="list", permissions=MEMBER, roles=[MOD_ROLE])
+    assert "has added no feeds" in text_of(listed)
+    topics = await run(bot, spec, "topics")
+    assert "harbour" in text_of(topics)
+    other = await run(bot, spec, "topics", guild_id=GUILD_ID + 1)
+    assert "harbour" not in text_of(other)  # one server never sees another's configuration
+
+
+async def test_feeds_and_alerts_configuration(bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer) -> None:
+    """Add a feed (shared if already polled), list its health, set and show the alert channel."""
+    url = feed_server.static("/f.xml", rss([{"title": "x", "link": "https://x.example/1"}]))
+    added = await run(bot, spec, "feed", option("url", url), option("name", "Local"), subcommand="add",
+                      permissions=MANAGE_GUILD)  # fmt: skip
+    assert "Added feed #1" in text_of(added)
+    listed = await run(bot, spec, "feed", subcommand="list", permissions=MANAGE_GUILD)
+    assert "new" in text_of(listed) and "Local" in text_of(listed)
+    channel = {str(CHANNEL_ID): {"id": str(CHANNEL_ID), "name": "alerts", "type": 0, "permissions": "0",
+                                 "guild_id": str(GUILD_ID)}}  # fmt: skip
+    setting = await run(bot, spec, "alerts", option("channel", str(CHANNEL_ID), 7), subcommand="set",
+                        permissions=MANAGE_GUILD, resolved={"channels": channel})  # fmt: skip
+    assert "From now on new stories on every topic" in text_of(setting)
+    status = await run(bot, spec, "alerts", subcommand="status", permissions=MANAGE_GUILD)
+    assert f"<#{CHANNEL_ID}>" in text_of(status)
+    paused = await run(bot, spec, "feed", option("feed", "1"), subcommand="pause", permissions=MANAGE_GUILD)
+    assert "is paused" in text_of(paused)
+    private = await run(
+        bot, spec, "feed", option("url", "ftp://example.com/x"), subcommand="add", permissions=MANAGE_GUILD
+    )
+    assert "must start with http:// or https://" in text_of(private)
+
+
+async def test_digest_requests_are_validated(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Bad addresses and time zones are refused; a good request is checked (mail arrives with #5)."""
+    bad = await run(bot, spec, "digest", option("email", "not-an-address"), subcommand="subscribe")
+    assert "is not an email address" in text_of(bad)
+    zone = await run(bot, spec, "digest", option("email", "a@b.example"), option("timezone", "Mars/Olympus"),
+                     subcommand="subscribe")  # fmt: skip
+    assert "is not a time zone" in text_of(zone)
+    good = await run(bot, spec, "digest", option("email", "reader@example.org"), option("hour", 8),
+                     option("timezone", "Europe/Kyiv"), subcommand="subscribe")  # fmt: skip
+    assert good[-1].flags & EPHEMERAL and "daily at 08:00 Europe/Kyiv" in text_of(good)
+
+
+async def test_unexpected_errors_get_an_error_id(
+    bot: PlanwatchBot, spec: DiscordSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug becomes one logged line and an ephemeral reply quoting a short error id."""
+
+    async def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr("planwatch.services.stories.summary", broken)
+    calls = await run(bot, spec, "summary", user_id=USER_ID + 60)
+    assert calls[-1].flags & EPHEMERAL and "error id" in text_of(calls) and "database on fire" not in text_of(calls)
+
+
+def test_tree_matches_sync_payload(bot: PlanwatchBot) -> None:
+    """The live tree and the dry-run payload are the same commands."""
+    assert command_payload(bot.tree) == dry_run_payload()
