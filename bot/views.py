@@ -11,8 +11,8 @@ PAGE_TIMEOUT = 180.0
 
 
 class Pager(discord.ui.View):
-    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float = PAGE_TIMEOUT) -> None:
-        super().__init__(timeout=timeout)
+    def __init__(self, pages: list[discord.Embed], owner_id: int, *, timeout: float | None = None) -> None:
+        super().__init__(timeout=timeout if timeout is not None else PAGE_TIMEOUT)
         self.pages = pages
         self.owner_id = owner_id
         self.index = 0

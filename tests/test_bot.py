@@ -309,3 +309,70 @@ async def test_unexpected_errors_get_an_error_id(
 def test_tree_matches_sync_payload(bot: PlanwatchBot) -> None:
     """The live tree and the dry-run payload are the same commands."""
     assert command_payload(bot.tree) == dry_run_payload()
+
+
+async def test_every_other_command_through_the_tree(
+    bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer
+) -> None:
+    """The remaining subcommands, each answered (ephemerally for configuration) and spec-valid."""
+    mod = {"permissions": MANAGE_GUILD}
+    await run(bot, spec, "topic", option("name", "harbour"), option("query", "harbour"), subcommand="add", **mod)
+    edited = await run(bot, spec, "topic", option("name", "harbour"), option("query", "harbour AND strike"),
+                       subcommand="edit", **mod)  # fmt: skip
+    assert "**harbour** changed" in text_of(edited)
+    global_edit = await run(bot, spec, "topic", option("name", "ukraine-peace-plan"), option("description", "x"),
+                            subcommand="edit", **mod)  # fmt: skip
+    assert "global topic: it cannot be changed from a server" in text_of(global_edit)
+    tested = await run(bot, spec, "topic", option("query", "Kremlin"), subcommand="test", **mod)
+    assert "nothing saved" in text_of(tested).lower() or "Topic test" in text_of(tested)
+    removed = await run(bot, spec, "topic", option("name", "harbour"), subcommand="remove", **mod)
+    assert "No longer watching **harbour**" in text_of(removed)
+    url = feed_server.static("/r.xml", rss([]))
+    await run(bot, spec, "feed", option("url", url), subcommand="add", **mod)
+    await run(bot, spec, "feed", option("feed", "1"), subcommand="pause", **mod)
+    resumed = await run(bot, spec, "feed", option("feed", "1"), subcommand="resume", **mod)
+    assert "polled again" in text_of(resumed)
+    gone = await run(bot, spec, "feed", option("feed", "1"), subcommand="remove", **mod)
+    assert "Removed feed #1" in text_of(gone)
+    missing = await run(bot, spec, "feed", option("feed", "1"), subcommand="remove", **mod)
+    assert "no feed #1" in text_of(missing) or "did not add" in text_of(missing)
+    off = await run(bot, spec, "alerts", subcommand="off", **mod)
+    assert "no alerts were set" in text_of(off)
+    cleared = await run(bot, spec, "modrole", subcommand="clear", **mod)
+    assert "moderator role is cleared" in text_of(cleared)
+    for sub, expected in (("status", "no digest subscription"), ("unsubscribe", "no digest subscription to end")):
+        answer = await run(bot, spec, "digest", subcommand=sub)
+        assert answer[-1].flags & EPHEMERAL and expected in text_of(answer)
+    bad_code = await run(bot, spec, "digest", option("code", "?!"), subcommand="confirm")
+    assert "6 to 10 letters and digits" in text_of(bad_code)
+    code = await run(bot, spec, "digest", option("code", "ABC123"), subcommand="confirm")
+    assert "No pending subscription has that code" in text_of(code)
+    dm = await run(bot, spec, "topics", guild_id=None)
+    assert "work in a server" in text_of(dm) or dm[-1].flags & EPHEMERAL
+
+
+async def test_pages_lose_their_buttons_when_the_view_times_out(
+    bot: PlanwatchBot, spec: DiscordSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the timeout the buttons are removed; the page shown stays."""
+    import asyncio
+
+    from bot import views
+
+    monkeypatch.setattr(views, "PAGE_TIMEOUT", 0.2)
+    feed = await store.feeds.add("https://t.example/rss", name="Many", interval_minutes=15, now=utcnow())
+    entries = [Entry(f"t{n}", f"https://t.example/{n}", f"Witkoff plan for Ukraine, note {n}", "", None, "en",
+                     utcnow(), None) for n in range(20)]  # fmt: skip
+    async with store.transaction() as db:
+        batch = await store.reports.save_batch(db, feed_id=feed.id, outlet="Many", entries=entries, now=utcnow())
+        await store.topics.match_reports(db, batch.new_ids, [], utcnow())
+    adapter = RecordingAdapter.current()
+    await run(bot, spec, "latest", option("count", 20))
+    before = len(adapter.calls)
+    for _ in range(50):
+        if len(adapter.calls) > before:
+            break
+        await asyncio.sleep(0.05)
+    edit = adapter.calls[-1]
+    assert edit.method in ("edit_original_interaction_response", "edit_webhook_message")
+    assert edit.body.get("components") == []
