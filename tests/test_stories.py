@@ -289,3 +289,20 @@ async def test_since_window_is_by_publication_time(store: Store) -> None:
         await store.topics.match_reports(db, batch.new_ids, [], utcnow())
     assert (await stories.sources(store, TOPIC, timedelta(hours=24))).stories == []
     assert len((await stories.sources(store, TOPIC, timedelta(days=7))).stories) == 1
+
+
+def test_a_story_stops_growing_after_a_week() -> None:
+    """Daily coverage of one topic for weeks becomes weekly stories, not one that chains forever."""
+    from planwatch.stories.grouping import StoryIndex, report_terms
+
+    index = StoryIndex()
+    assigned: list[int] = []
+    next_id = 1
+    for day in range(21):
+        terms = report_terms("Witkoff and Dmitriev discuss the 28-point plan", "Talks on the Ukraine plan went on today.")
+        story, vec = index.assign(terms, day * 86400.0)
+        if story is None:
+            story, next_id = next_id, next_id + 1
+        index.add(story, vec, day * 86400.0)
+        assigned.append(story)
+    assert len(set(assigned)) == 3 and assigned[:8] == [assigned[0]] * 8

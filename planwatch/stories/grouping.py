@@ -18,6 +18,9 @@ LEAD_WORDS = 70
 CANDIDATE_TERMS = 12  # stories are looked up through the report's most distinctive terms
 DEFAULT_THRESHOLD = 0.14  # tuned: bench/data/dev_clusters.jsonl events stay apart, the demo's sub-events too
 DEFAULT_WINDOW_SECONDS = 3 * 24 * 3600  # "over a few days"
+# A story stops taking reports a week after it began: a topic covered every day for a month would
+# otherwise chain into one endless story as its centroid drifts.
+MAX_STORY_SPAN_SECONDS = 7 * 24 * 3600
 
 
 def report_terms(title: str, text: str) -> list[str]:
@@ -76,6 +79,8 @@ class StoryIndex:
         for story_id in sorted(candidates):
             story = self.stories[story_id]
             if published < story.first - self.window or published > story.last + self.window:
+                continue
+            if published > story.first + MAX_STORY_SPAN_SECONDS:
                 continue
             dot = sum(w * story.centroid.get(t, 0.0) for t, w in vec.items())
             sim = dot / math.sqrt(story.norm2) if story.norm2 else 0.0
