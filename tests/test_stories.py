@@ -299,7 +299,9 @@ def test_a_story_stops_growing_after_a_week() -> None:
     assigned: list[int] = []
     next_id = 1
     for day in range(21):
-        terms = report_terms("Witkoff and Dmitriev discuss the 28-point plan", "Talks on the Ukraine plan went on today.")
+        terms = report_terms(
+            "Witkoff and Dmitriev discuss the 28-point plan", "Talks on the Ukraine plan went on today."
+        )
         story, vec = index.assign(terms, day * 86400.0)
         if story is None:
             story, next_id = next_id, next_id + 1
