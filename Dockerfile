@@ -24,7 +24,9 @@ RUN pip install . \
 USER planwatch
 WORKDIR /data
 ENV PLANWATCH_DB=/data/planwatch.db \
-    PLANWATCH_OUTBOX=/data/outbox
+    PLANWATCH_OUTBOX=/data/outbox \
+    PLANWATCH_WEB_HOST=0.0.0.0 \
+    PLANWATCH_WEB_PORT=8080
 VOLUME ["/data"]
 EXPOSE 8080
 

@@ -32,9 +32,7 @@ class DiscordSink:
 
     async def send(self, channel_id: str, embed: dict[str, object]) -> str:
         channel = self.client.get_partial_messageable(int(channel_id))
-        message = await channel.send(
-            embed=discord.Embed.from_dict(embed), allowed_mentions=discord.AllowedMentions.none()
-        )
+        message = await channel.send(embed=discord.Embed.from_dict(embed), allowed_mentions=discord.AllowedMentions.none())
         return str(message.id)
 
     async def edit(self, channel_id: str, message_id: str, embed: dict[str, object]) -> None:
@@ -61,9 +59,7 @@ async def run_alerts(store: Store, sink: AlertSink, now: datetime, *, max_per_ho
         channel_id = alert.channel.channel_id
         try:
             if alert.kind == "new":
-                if not await store.guilds.claim_post(
-                    channel_id, alert.story_id, alert.topic.id, alert.outlet_count, now
-                ):
+                if not await store.guilds.claim_post(channel_id, alert.story_id, alert.topic.id, alert.outlet_count, now):
                     continue
                 message_id = await sink.send(channel_id, dict(embed))
                 await store.guilds.record_post(channel_id, alert.story_id, message_id)

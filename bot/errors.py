@@ -39,12 +39,8 @@ async def on_app_command_error(interaction: discord.Interaction, error: app_comm
     embed = discord.Embed(description=text[:4096], colour=discord.Colour.red())
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(
-                embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+            await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
         else:
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
-            )
+            await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
     except discord.HTTPException:
         log.warning("could not tell the member about an error: the interaction expired")

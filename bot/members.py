@@ -89,9 +89,7 @@ async def timeline(interaction: discord.Interaction, topic: str | None = None, s
 @app_commands.describe(topic=TOPIC, count="How many reports, 1 to 25 (default 10)")
 @app_commands.autocomplete(topic=topic_autocomplete)
 @app_commands.guild_only()
-async def latest(
-    interaction: discord.Interaction, topic: str | None = None, count: app_commands.Range[int, 1, 25] = 10
-) -> None:
+async def latest(interaction: discord.Interaction, topic: str | None = None, count: app_commands.Range[int, 1, 25] = 10) -> None:
     ctx = context_of(interaction)
     chosen = await resolve_topic(ctx.store, guild_of(interaction), topic)
     if not 1 <= count <= 25:  # Range is only a hint to Discord's client
@@ -101,15 +99,11 @@ async def latest(
 
 
 @app_commands.command(name="search", description='Search every stored report (words, "phrases", AND, OR, NOT)')
-@app_commands.describe(
-    query='What to look for, e.g. Witkoff AND "28-point"', since="Only reports published this recently"
-)
+@app_commands.describe(query='What to look for, e.g. Witkoff AND "28-point"', since="Only reports published this recently")
 @app_commands.autocomplete(since=since_autocomplete)
 @app_commands.guild_only()
 @expensive
-async def search(
-    interaction: discord.Interaction, query: app_commands.Range[str, 1, 200], since: str | None = None
-) -> None:
+async def search(interaction: discord.Interaction, query: app_commands.Range[str, 1, 200], since: str | None = None) -> None:
     ctx = context_of(interaction)
     window = parse_duration(since, what="since") if since else None
     guild_of(interaction)

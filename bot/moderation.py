@@ -59,12 +59,8 @@ async def topic_add(
     query: app_commands.Range[str, 1, 500],
     description: app_commands.Range[str, 0, 300] = "",
 ) -> None:
-    topic, matched = await guilds.add_guild_topic(
-        context_of(interaction).store, guild_of(interaction), name, query, description
-    )
-    await reply(
-        interaction, render.message(f"Now watching **{topic.name}**: {matched} stored reports match."), ephemeral=True
-    )
+    topic, matched = await guilds.add_guild_topic(context_of(interaction).store, guild_of(interaction), name, query, description)
+    await reply(interaction, render.message(f"Now watching **{topic.name}**: {matched} stored reports match."), ephemeral=True)
 
 
 @topic_group.command(name="edit", description="Change a topic's query or description (reports are matched again)")
@@ -80,9 +76,7 @@ async def topic_edit(
     topic, matched = await guilds.edit_guild_topic(
         context_of(interaction).store, guild_of(interaction), name, query=query, description=description
     )
-    await reply(
-        interaction, render.message(f"**{topic.name}** changed: {matched} stored reports match."), ephemeral=True
-    )
+    await reply(interaction, render.message(f"**{topic.name}** changed: {matched} stored reports match."), ephemeral=True)
 
 
 @topic_group.command(name="remove", description="Stop watching a topic")
@@ -98,9 +92,7 @@ async def topic_remove(interaction: discord.Interaction, name: str) -> None:
 @app_commands.describe(query="The query to try", since="How far back to look (default 7d)")
 @app_commands.autocomplete(since=since_autocomplete)
 @moderator_only
-async def topic_test(
-    interaction: discord.Interaction, query: app_commands.Range[str, 1, 500], since: str | None = None
-) -> None:
+async def topic_test(interaction: discord.Interaction, query: app_commands.Range[str, 1, 500], since: str | None = None) -> None:
     guild_of(interaction)
     result = await guilds.test_query(context_of(interaction).store, query, parse_duration(since or "7d", what="since"))
     await reply(interaction, render.topic_test_embed(result), ephemeral=True)
@@ -119,14 +111,8 @@ async def feed_add(
     interval: app_commands.Range[int, 5, 1440] | None = None,
 ) -> None:
     ctx = context_of(interaction)
-    feed, created = await guilds.add_guild_feed(
-        ctx.store, ctx.settings, guild_of(interaction), url, name=name, interval=interval
-    )
-    note = (
-        "It is polled on the next tick."
-        if created
-        else "Planwatch already polls it; it now counts as this server's too."
-    )
+    feed, created = await guilds.add_guild_feed(ctx.store, ctx.settings, guild_of(interaction), url, name=name, interval=interval)
+    note = "It is polled on the next tick." if created else "Planwatch already polls it; it now counts as this server's too."
     await reply(
         interaction,
         render.message(f"Added feed #{feed.id} {render.link(feed.display_name, feed.url)}. {note}"),
@@ -194,9 +180,7 @@ async def alerts_set(
 @moderator_only
 async def alerts_off(interaction: discord.Interaction, topic: str | None = None) -> None:
     chosen = await guilds.alerts_off(context_of(interaction).store, guild_of(interaction), topic)
-    await reply(
-        interaction, render.message(f"Alerts for {chosen.name if chosen else 'all topics'} are off."), ephemeral=True
-    )
+    await reply(interaction, render.message(f"Alerts for {chosen.name if chosen else 'all topics'} are off."), ephemeral=True)
 
 
 @alerts_group.command(name="status", description="Where alerts go on this server")

@@ -167,9 +167,7 @@ def timeline_pages(result: Timeline) -> list[discord.Embed]:
     lines = []
     for e in result.events:
         detail = f" — {clean(e.detail, 300)}" if e.detail and e.kind in ("changed", "denial", "copy") else ""
-        lines.append(
-            f"{when(e.at)} {kinds.get(e.kind, e.kind)} · {link(e.outlet, e.url, 60)}: {clean(e.title, 200)}{detail}"
-        )
+        lines.append(f"{when(e.at)} {kinds.get(e.kind, e.kind)} · {link(e.outlet, e.url, 60)}: {clean(e.title, 200)}{detail}")
     return _lines_pages(title, f"The story as it unfolded, last {result.window.label}:", lines)
 
 
@@ -240,9 +238,7 @@ def story_alert_embed(alert: StoryAlert) -> discord.Embed:
     first = alert.first
     outlets = alert.outlets
     lead = "New story" if alert.kind == "new" else "Story update"
-    count = (
-        f"now reported by {plural(len(outlets), 'outlet')}" if len(outlets) > 1 else f"first reported by {first.outlet}"
-    )
+    count = f"now reported by {plural(len(outlets), 'outlet')}" if len(outlets) > 1 else f"first reported by {first.outlet}"
     embed = discord.Embed(
         title=clean(first.title, TITLE),
         url=first.url if first.url and len(first.url) <= 2048 else None,

@@ -1,0 +1,1 @@
+"""Planwatch's email edge: building, rendering, queueing and delivering digests and confirmations."""

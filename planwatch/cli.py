@@ -21,7 +21,7 @@ from planwatch.durations import parse_duration
 from planwatch.errors import ConfigError, PlanwatchError, UsageError
 from planwatch.logs import setup_logging
 from planwatch.store import Store
-from planwatch.timeutil import utcnow
+from planwatch.timeutil import to_db, utcnow
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 log = logging.getLogger("planwatch")
@@ -289,6 +289,102 @@ async def cmd_sync(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_subscribers(ns: argparse.Namespace, settings: Settings) -> int:
+    from digests.jobs import deliver
+    from digests.schedule import composer_for, queue_confirmation
+    from planwatch.services import subscriptions
+    from planwatch.services.topics import DEFAULT_TOPIC, GLOBAL_SCOPE
+    from planwatch.store.subscribers import Subscriber
+
+    async with await Store.open(settings.db_path) as store:
+        if ns.command == "add":
+            topics = [t.strip().lower() for t in ns.topic or [] if t.strip()] or [DEFAULT_TOPIC]
+            for name in topics:
+                await store.topics.get(name, GLOBAL_SCOPE)
+            request = subscriptions.check_request(ns.email, topics, ns.hour, ns.tz)
+            now = utcnow()
+            composer = await composer_for(store, settings)
+
+            async def send(subscriber: Subscriber) -> bool:
+                return await queue_confirmation(store, composer, subscriber, "the command line", now)
+
+            result = await subscriptions.subscribe(
+                store, request, scope=GLOBAL_SCOPE, now=now, confirmed=ns.confirmed, send_confirmation=send
+            )
+            if result.status == "confirmation-sent":
+                await deliver(store, settings)
+            print(f"{result.subscriber.email}: {result.status.replace('-', ' ')}")
+            return 0
+        if ns.command == "remove":
+            found = await store.subscribers.by_email(subscriptions.check_email(ns.email))
+            if not found:
+                raise UsageError(f"no subscriber {ns.email}")
+            for subscriber in found:
+                await store.subscribers.remove(subscriber.id)
+            print(f"removed {ns.email} ({len(found)} subscription{'s' if len(found) != 1 else ''})")
+            return 0
+        subscribers = await store.subscribers.list_all()
+    rows = [
+        {"id": s.id, "email": s.email, "status": s.status, "topics": s.topics, "hour": s.hour, "timezone": s.timezone,
+         "scope": s.scope, "discord_user_id": s.discord_user_id, "requested_at": to_db(s.requested_at),
+         "confirmed_at": to_db(s.confirmed_at) if s.confirmed_at else None}
+        for s in subscribers
+    ]  # fmt: skip
+    if ns.json:
+        _print_json(rows)
+    else:
+        for s in subscribers:
+            print(f"#{s.id} [{s.status}] {s.email}: {', '.join(s.topics)} daily at {s.hour:02d}:00 {s.timezone}")
+        if not rows:
+            print("no subscribers yet: planwatch subscribers add EMAIL")
+    return 0
+
+
+async def cmd_digest(ns: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from digests.build import window_for
+    from digests.jobs import deliver
+    from digests.schedule import composer_for, queue_for_date
+
+    async with await Store.open(settings.db_path) as store:
+        composer = await composer_for(store, settings)
+        now = utcnow()
+        if ns.command == "preview":
+            from planwatch.services.subscriptions import check_email
+
+            found = await store.subscribers.by_email(check_email(ns.email))
+            if not found:
+                raise UsageError(f"no subscriber {ns.email}: add one with planwatch subscribers add")
+            subscriber = found[0]
+            local = now.astimezone(ZoneInfo(subscriber.timezone))
+            composed = await composer.digest(subscriber, window_for(subscriber, local.date(), now))
+            html_part = composed.message.get_body(preferencelist=("html",))
+            text_part = composed.message.get_body(preferencelist=("plain",))
+            if ns.html:
+                await asyncio.to_thread(Path(ns.html).write_text, html_part.get_content() if html_part else "", "utf-8")
+                print(f"wrote {ns.html}")
+            if ns.text or not ns.html:
+                print(text_part.get_content() if text_part else "")
+            return 0
+        try:
+            day = dt.date.fromisoformat(ns.date) if ns.date else now.date()
+        except ValueError:
+            raise UsageError(f"invalid --date {ns.date!r}: use YYYY-MM-DD") from None
+        if ns.dry_run:
+            confirmed = await store.subscribers.list_all("confirmed")
+            pending = [s for s in confirmed if not await store.outbox.exists(s.id, "digest", day.isoformat())]
+            print(f"would queue {day.isoformat()}'s digest for {len(pending)} of {len(confirmed)} confirmed subscribers")
+            return 0
+        queued = await queue_for_date(store, settings, composer, day, now)
+        delivered = await deliver(store, settings)
+    where = "via SMTP" if settings.smtp_url else f"to {settings.outbox_dir}/"
+    print(f"{day.isoformat()}: {queued.queued} queued, {queued.skipped} with nothing new; sent {delivered.sent} {where},"
+          f" {delivered.retried} to retry, {delivered.failed} failed")  # fmt: skip
+    return 0
+
+
 async def cmd_demo(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.demo.run import DEMO_DB, run_demo
 
@@ -320,9 +416,7 @@ async def cmd_health(ns: argparse.Namespace, settings: Settings) -> int:
 
 # --- parser ----------------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="planwatch", description="Follow one developing news story across many outlets."
-    )
+    parser = argparse.ArgumentParser(prog="planwatch", description="Follow one developing news story across many outlets.")
     parser.add_argument("--version", action="version", version=f"planwatch {__version__}")
     parser.add_argument("--db", metavar="PATH", help="SQLite database file (default: $PLANWATCH_DB or planwatch.db)")
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: ./planwatch.toml if present)")
@@ -332,9 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="command", required=True)
     db.add_parser("migrate", help="apply pending schema migrations").set_defaults(func=cmd_db_migrate)
 
-    feeds = sub.add_parser("feeds", help="manage the feeds that are polled").add_subparsers(
-        dest="command", required=True
-    )
+    feeds = sub.add_parser("feeds", help="manage the feeds that are polled").add_subparsers(dest="command", required=True)
     p = feeds.add_parser("add", help="watch a feed")
     p.add_argument("url")
     p.add_argument("--name", help="outlet name to show (default: the feed's title)")
@@ -383,9 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_articles)
 
-    ask = sub.add_parser("ask", help="what is reported, by whom, since when").add_subparsers(
-        dest="command", required=True
-    )
+    ask = sub.add_parser("ask", help="what is reported, by whom, since when").add_subparsers(dest="command", required=True)
     for name, text, default_since in (
         ("summary", "3 to 7 key points with their outlets and labels", "24h"),
         ("sources", "every report once, grouped by story, with who cites whom", "24h"),
@@ -432,15 +522,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="with --dry-run: the exact JSON payload")
     p.set_defaults(func=cmd_sync)
 
+    subs = sub.add_parser("subscribers", help="digest email subscribers").add_subparsers(dest="command", required=True)
+    p = subs.add_parser("add", help="subscribe an address (a confirmation mail goes out first)")
+    p.add_argument("email")
+    p.add_argument("--topic", action="append", metavar="T", help="topic name (repeatable; default ukraine-peace-plan)")
+    p.add_argument("--hour", type=int, help="hour of delivery, 0-23 (default 7)")
+    p.add_argument("--tz", metavar="ZONE", help="IANA time zone (default UTC)")
+    p.add_argument("--confirmed", action="store_true", help="for lists that already opted in: no confirmation mail")
+    p.set_defaults(func=cmd_subscribers)
+    p = subs.add_parser("list", help="every subscriber and their status")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_subscribers)
+    p = subs.add_parser("remove", help="delete a subscriber")
+    p.add_argument("email")
+    p.set_defaults(func=cmd_subscribers)
+    digest = sub.add_parser("digest", help="the daily digest email").add_subparsers(dest="command", required=True)
+    p = digest.add_parser("preview", help="today's digest for a subscriber, without sending it")
+    p.add_argument("--email", required=True)
+    p.add_argument("--html", metavar="FILE", help="write the HTML part to FILE")
+    p.add_argument("--text", action="store_true", help="print the text part")
+    p.set_defaults(func=cmd_digest)
+    p = digest.add_parser("send", help="queue and send a day's digest to every confirmed subscriber who lacks it")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default today, UTC)")
+    p.add_argument("--dry-run", action="store_true", help="say how many would be sent; send nothing")
+    p.set_defaults(func=cmd_digest)
+
     sub.add_parser("demo", help="run the pipeline on the bundled sample feeds").set_defaults(func=cmd_demo)
     p = sub.add_parser("run", help="the long-running service")
-    p.add_argument(
-        "--no-starter-feeds", action="store_true", help="do not import the starter feeds into an empty database"
-    )
+    p.add_argument("--no-starter-feeds", action="store_true", help="do not import the starter feeds into an empty database")
     p.set_defaults(func=cmd_run)
-    sub.add_parser("health", help="exit 0 if the service is healthy (for container health checks)").set_defaults(
-        func=cmd_health
-    )
+    sub.add_parser("health", help="exit 0 if the service is healthy (for container health checks)").set_defaults(func=cmd_health)
     return parser
 
 

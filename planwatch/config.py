@@ -50,6 +50,23 @@ class Settings:
     public_url: str = "http://localhost:8080"
     # Where .eml files go when no SMTP server is configured. Env PLANWATCH_OUTBOX.
     outbox_dir: Path = Path("outbox")
+    # The web endpoints (confirm, unsubscribe, view in browser, health). Env PLANWATCH_WEB_HOST / _PORT.
+    # 127.0.0.1 by default; the container sets 0.0.0.0 behind its own port mapping.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    # Sender of every mail. Env PLANWATCH_MAIL_FROM.
+    mail_from: str = "Planwatch <digest@localhost>"
+    # An address that unsubscribes by mail, added to List-Unsubscribe when set. Env PLANWATCH_UNSUBSCRIBE_MAILTO.
+    unsubscribe_mailto: str | None = None
+    # Messages per second at most when sending over SMTP. Env PLANWATCH_MAIL_RATE.
+    mail_rate: float = 10.0
+    # A digest whose hour passed while Planwatch was down is still sent within this many hours.
+    # Env PLANWATCH_DIGEST_GRACE_HOURS.
+    digest_grace_hours: float = 6.0
+    # Send a short "nothing new" note when a subscriber's topics had no reports. Env PLANWATCH_DIGEST_SEND_EMPTY.
+    digest_send_empty: bool = False
+    # A folder of the operator's own templates (same file names as templates/). Env PLANWATCH_TEMPLATES.
+    template_dir: Path | None = None
 
     # --- feed safety -------------------------------------------------------------------------------
     # Allow feeds on loopback/private/link-local addresses (the demo and tests need it; production
@@ -137,6 +154,14 @@ _ENV: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PLANWATCH_PAUSE_AFTER_FAILURES": ("pause_after_failures", int),
     "PLANWATCH_PARSE_WORKERS": ("parse_workers", int),
     "PLANWATCH_ALERTS_PER_HOUR": ("alerts_per_hour", int),
+    "PLANWATCH_TEMPLATES": ("template_dir", Path),
+    "PLANWATCH_DIGEST_SEND_EMPTY": ("digest_send_empty", _bool),
+    "PLANWATCH_DIGEST_GRACE_HOURS": ("digest_grace_hours", float),
+    "PLANWATCH_MAIL_RATE": ("mail_rate", float),
+    "PLANWATCH_UNSUBSCRIBE_MAILTO": ("unsubscribe_mailto", str),
+    "PLANWATCH_MAIL_FROM": ("mail_from", str),
+    "PLANWATCH_WEB_PORT": ("web_port", int),
+    "PLANWATCH_WEB_HOST": ("web_host", str),
 }
 
 _FIELD_TYPES: dict[str, Callable[[Any], Any]] = {name: conv for name, conv in (spec for spec in _ENV.values())}
@@ -183,6 +208,9 @@ def _validate(settings: Settings) -> Settings:
         (settings.pause_after_failures >= 1, "pause_after_failures must be >= 1"),
         (settings.parse_workers >= 0, "parse_workers must be >= 0"),
         (settings.alerts_per_hour >= 1, "alerts_per_hour must be >= 1"),
+        (1 <= settings.web_port <= 65535, "web_port must be between 1 and 65535"),
+        (settings.mail_rate > 0, "mail_rate must be > 0"),
+        (settings.digest_grace_hours >= 0, "digest_grace_hours must be >= 0"),
         (
             settings.log_level in {"DEBUG", "INFO", "WARNING", "ERROR"},
             "log_level must be DEBUG, INFO, WARNING or ERROR",

@@ -58,6 +58,4 @@ def setup_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     # discord.py and aiohttp are chatty at INFO; keep their warnings, except that Planwatch has no voice.
     for noisy in ("discord", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(level), logging.WARNING))
-    logging.getLogger("discord.client").addFilter(
-        lambda record: "voice will NOT be supported" not in record.getMessage()
-    )
+    logging.getLogger("discord.client").addFilter(lambda record: "voice will NOT be supported" not in record.getMessage())

@@ -11,6 +11,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from planwatch.config import Settings
@@ -27,9 +28,7 @@ HEARTBEAT = "scheduler.heartbeat_at"
 
 
 class Service:
-    def __init__(
-        self, store: Store, settings: Settings, poller: Poller | None = None, alerts: AlertHook | None = None
-    ) -> None:
+    def __init__(self, store: Store, settings: Settings, poller: Poller | None = None, alerts: AlertHook | None = None) -> None:
         self.store = store
         self.settings = settings
         self.poller = poller or Poller(store, settings)
@@ -45,6 +44,15 @@ class Service:
             await self.store.state.set(HEARTBEAT, to_db(now), now)
         except Exception:
             log.exception("heartbeat failed")
+
+    async def digests(self) -> None:
+        """Every minute: queue the digests whose hour has come, deliver what is queued. Never raises."""
+        from digests.jobs import digest_tick
+
+        try:
+            await digest_tick(self.store, self.settings, utcnow())
+        except Exception:
+            log.exception("digest job failed")
 
     async def tick(self) -> None:
         """One scheduler beat: poll whatever is due. Never raises: a bad tick must not stop the next."""
@@ -80,6 +88,10 @@ class Service:
             misfire_grace_time=self.settings.poll_tick_seconds,
         )
         self.scheduler.add_job(
+            self.digests, "interval", seconds=60, id="digests", max_instances=1, coalesce=True,
+            next_run_time=utcnow(),
+        )  # fmt: skip
+        self.scheduler.add_job(
             self.heartbeat, "interval", seconds=30, id="heartbeat", max_instances=1, coalesce=True,
             next_run_time=utcnow(),
         )  # fmt: skip
@@ -106,6 +118,7 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         stop = stop or asyncio.Event()
         bot_task: asyncio.Task[None] | None = None
         alerts: AlertHook | None = None
+        discord_ready: Callable[[], bool] | None = None
         if settings.discord_token:
             from bot.alerts import DiscordSink, run_alerts
             from bot.client import PlanwatchBot
@@ -113,6 +126,7 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
             from bot.runner import run_bot
 
             bot = PlanwatchBot(BotContext(store, settings))
+            discord_ready = bot.is_ready
             sink = DiscordSink(bot)
 
             async def post_alerts(now: datetime) -> object:
@@ -126,6 +140,32 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         else:
             log.info("Discord is off (DISCORD_TOKEN not set); polling runs on its own")
         service = Service(store, settings, alerts=alerts)
+        from digests.web import make_app
+
+        async def health() -> dict[str, object]:
+            try:
+                await store.scalar("SELECT 1")
+                database = "ok"
+            except Exception as exc:
+                database = f"unreachable: {exc.__class__.__name__}"
+            discord_state = "off" if discord_ready is None else ("connected" if discord_ready() else "disconnected")
+            running = service.scheduler.running
+            return {
+                "status": "ok" if database == "ok" and running else "error",
+                "database": database,
+                "scheduler": "running" if running else "stopped",
+                "last_poll": await store.state.get(LAST_TICK),
+                "discord": discord_state,
+            }
+
+        runner = web.AppRunner(await make_app(store, settings, health), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+            log.info("web endpoints on http://%s:%d (links use %s)", settings.web_host, settings.web_port, settings.public_url)
+        except OSError as exc:
+            log.error("cannot listen on %s:%d (%s): confirm and unsubscribe links will not work", settings.web_host,
+                      settings.web_port, exc.strerror)  # fmt: skip
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -138,6 +178,7 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         await stop.wait()
         log.info("stopping: finishing the polls under way")
         await service.stop()
+        await runner.cleanup()
         if bot_task is not None:
             bot_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

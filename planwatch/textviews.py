@@ -79,8 +79,7 @@ def search_text(query: str, hits: list[SearchHit]) -> str:
     if not hits:
         return f"no reports match {query!r}"
     return "\n".join(
-        f"{_when(h.report)}  {h.report.outlet}: {h.report.title}\n      {h.snippet}\n      {h.report.url or ''}"
-        for h in hits
+        f"{_when(h.report)}  {h.report.outlet}: {h.report.title}\n      {h.snippet}\n      {h.report.url or ''}" for h in hits
     )
 
 

@@ -140,9 +140,7 @@ async def test_summary_on_an_empty_store_says_so(bot: PlanwatchBot, spec: Discor
     assert "nothing reported in the last 24 h for ukraine-peace-plan" in text_of(calls)
 
 
-async def test_summary_sources_timeline_on_the_sample_story(
-    bot: PlanwatchBot, spec: DiscordSpec, demo_data: None
-) -> None:
+async def test_summary_sources_timeline_on_the_sample_story(bot: PlanwatchBot, spec: DiscordSpec, demo_data: None) -> None:
     """The sample story through the real tree: points with labels and outlets, sources with citations."""
     calls = await run(bot, spec, "summary", option("since", "48h"))
     (embed,) = embeds_of(calls[1:])
@@ -197,9 +195,7 @@ async def test_long_results_page_and_only_the_caller_pages(bot: PlanwatchBot, sp
     assert turned[0].type == 7 and turned[0].embeds[0]["footer"]["text"].startswith("Page 2 of ")
     spec.validate_call(turned[0])
     refused = await press(bot, component_payload(buttons[1]["custom_id"], message=message, user_id=USER_ID + 9))
-    assert (
-        refused[0].type == 4 and refused[0].flags & EPHEMERAL and "Only the member who asked" in str(refused[0].content)
-    )
+    assert refused[0].type == 4 and refused[0].flags & EPHEMERAL and "Only the member who asked" in str(refused[0].content)
 
 
 async def test_bad_arguments_get_a_clear_ephemeral_answer(bot: PlanwatchBot, spec: DiscordSpec) -> None:
@@ -275,14 +271,12 @@ async def test_feeds_and_alerts_configuration(bot: PlanwatchBot, spec: DiscordSp
     assert f"<#{CHANNEL_ID}>" in text_of(status)
     paused = await run(bot, spec, "feed", option("feed", "1"), subcommand="pause", permissions=MANAGE_GUILD)
     assert "is paused" in text_of(paused)
-    private = await run(
-        bot, spec, "feed", option("url", "ftp://example.com/x"), subcommand="add", permissions=MANAGE_GUILD
-    )
+    private = await run(bot, spec, "feed", option("url", "ftp://example.com/x"), subcommand="add", permissions=MANAGE_GUILD)
     assert "must start with http:// or https://" in text_of(private)
 
 
 async def test_digest_requests_are_validated(bot: PlanwatchBot, spec: DiscordSpec) -> None:
-    """Bad addresses and time zones are refused; a good request is checked (mail arrives with #5)."""
+    """Bad addresses and time zones are refused; a good request queues one confirmation mail."""
     bad = await run(bot, spec, "digest", option("email", "not-an-address"), subcommand="subscribe")
     assert "is not an email address" in text_of(bad)
     zone = await run(bot, spec, "digest", option("email", "a@b.example"), option("timezone", "Mars/Olympus"),
@@ -290,12 +284,14 @@ async def test_digest_requests_are_validated(bot: PlanwatchBot, spec: DiscordSpe
     assert "is not a time zone" in text_of(zone)
     good = await run(bot, spec, "digest", option("email", "reader@example.org"), option("hour", 8),
                      option("timezone", "Europe/Kyiv"), subcommand="subscribe")  # fmt: skip
-    assert good[-1].flags & EPHEMERAL and "daily at 08:00 Europe/Kyiv" in text_of(good)
+    assert good[-1].flags & EPHEMERAL and "A confirmation mail is on its way to reader@example.org" in text_of(good)
+    again = await run(bot, spec, "digest", option("email", "reader@example.org"), subcommand="subscribe")
+    assert "already sent to that address today" in text_of(again)
+    status = await run(bot, spec, "digest", subcommand="status")
+    assert "reader@example.org" in text_of(status) and "waiting for you to confirm" in text_of(status)
 
 
-async def test_unexpected_errors_get_an_error_id(
-    bot: PlanwatchBot, spec: DiscordSpec, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_unexpected_errors_get_an_error_id(bot: PlanwatchBot, spec: DiscordSpec, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug becomes one logged line and an ephemeral reply quoting a short error id."""
 
     async def broken(*args: object, **kwargs: object) -> object:
@@ -311,9 +307,7 @@ def test_tree_matches_sync_payload(bot: PlanwatchBot) -> None:
     assert command_payload(bot.tree) == dry_run_payload()
 
 
-async def test_every_other_command_through_the_tree(
-    bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer
-) -> None:
+async def test_every_other_command_through_the_tree(bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer) -> None:
     """The remaining subcommands, each answered (ephemerally for configuration) and spec-valid."""
     mod = {"permissions": MANAGE_GUILD}
     await run(bot, spec, "topic", option("name", "harbour"), option("query", "harbour"), subcommand="add", **mod)
@@ -346,7 +340,7 @@ async def test_every_other_command_through_the_tree(
     bad_code = await run(bot, spec, "digest", option("code", "?!"), subcommand="confirm")
     assert "6 to 10 letters and digits" in text_of(bad_code)
     code = await run(bot, spec, "digest", option("code", "ABC123"), subcommand="confirm")
-    assert "No pending subscription has that code" in text_of(code)
+    assert "no pending subscription has that code" in text_of(code)
     dm = await run(bot, spec, "topics", guild_id=None)
     assert "work in a server" in text_of(dm) or dm[-1].flags & EPHEMERAL
 

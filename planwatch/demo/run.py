@@ -42,6 +42,24 @@ async def _fresh(path: Path) -> None:
         await asyncio.to_thread(Path(f"{path}{suffix}").unlink, missing_ok=True)
 
 
+async def _demo_digest(store: Store, settings: Settings) -> str:
+    """A confirmed demo subscriber and today's digest, delivered the embedded way: an .eml in the outbox."""
+    from digests.jobs import deliver
+    from digests.schedule import composer_for, queue_digest
+    from planwatch.services.subscriptions import check_request, subscribe
+    from planwatch.services.topics import GLOBAL_SCOPE
+
+    now = utcnow()
+    hour = 23 if now.hour < 23 else 0  # a delivery time still ahead today: the window ends now
+    day = now.date() if hour == 23 else now.date() + timedelta(days=1)
+    request = check_request("reader@example.org", [DEFAULT_TOPIC], hour, "UTC")
+    result = await subscribe(store, request, scope=GLOBAL_SCOPE, now=now, confirmed=True)
+    await queue_digest(store, settings, await composer_for(store, settings), result.subscriber, day, now)
+    delivered = await deliver(store, settings)
+    where = "sent over SMTP" if settings.smtp_url else f"written to {settings.outbox_dir}/ as an .eml file"
+    return f"A digest for {request.email}: {delivered.sent} message {where} (open it in any mail program)."
+
+
 async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> int:
     settings = settings.with_overrides(allow_private_feeds=True)
     await _fresh(settings.db_path)
@@ -85,10 +103,10 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
         out("By whom, and since when (planwatch ask sources --since 48h):\n")
         out(sources_text(await stories.sources(store, topic.name, window)))
         out("")
-        out(
-            f"Try: planwatch --db {settings.db_path} ask timeline"
-            "   (or: ask latest, ask search kremlin, articles --json)"
-        )
+        out("=" * 100)
+        out(await _demo_digest(store, settings))
+        out("")
+        out(f"Try: planwatch --db {settings.db_path} ask timeline   (or: ask latest, ask search kremlin, articles --json)")
     finally:
         await poller.close()
         await store.close()

@@ -23,10 +23,7 @@ from planwatch.ingest.errors import FetchError, RefusedAddressError, ShuttingDow
 from planwatch.ingest.netguard import ALLOW_HINT, GuardedResolver, literal_refusal
 
 USER_AGENT = f"Planwatch/{__version__} (+{PROJECT_URL})"
-ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9,"
-    " text/xml;q=0.8, */*;q=0.5"
-)
+ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT = frozenset({301, 308})
 _CHUNK = 64 * 1024
@@ -114,9 +111,7 @@ class Fetcher:
         self.stopping = False
         self._session: aiohttp.ClientSession | None = None
         self._global = asyncio.Semaphore(settings.poll_concurrency)
-        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.poll_per_host)
-        )
+        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.poll_per_host))
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -197,9 +192,7 @@ class Fetcher:
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.os_error, RefusedAddressError):
                     raise exc.os_error from None
-                raise FetchError(
-                    f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}"
-                ) from None
+                raise FetchError(f"cannot connect to {exc.host}:{exc.port}: {exc.os_error.strerror or exc.os_error}") from None
             except aiohttp.TooManyRedirects:
                 raise FetchError("too many redirects") from None
             except aiohttp.ClientPayloadError as exc:

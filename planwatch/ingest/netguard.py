@@ -119,9 +119,7 @@ class GuardedResolver(AbstractResolver):
         for result in results:
             kind = address_kind(ipaddress.ip_address(result["host"]))
             if kind:
-                raise RefusedAddressError(
-                    f"refused: {host} resolves to {result['host']}, a {kind} address; {ALLOW_HINT}"
-                )
+                raise RefusedAddressError(f"refused: {host} resolves to {result['host']}, a {kind} address; {ALLOW_HINT}")
         return results
 
     async def close(self) -> None:

@@ -105,9 +105,7 @@ def normalize(result: Any, *, feed_url: str, now: datetime) -> ParsedFeed:
     language = _short(feed.get("language"))
     language = language.lower() if language else None
     ttl = feed.get("ttl")
-    ttl_minutes = (
-        min(int(ttl), 7 * 24 * 60) if isinstance(ttl, str) and re.fullmatch(r"[0-9]{1,9}", ttl.strip()) else None
-    )
+    ttl_minutes = min(int(ttl), 7 * 24 * 60) if isinstance(ttl, str) and re.fullmatch(r"[0-9]{1,9}", ttl.strip()) else None
     base = site_url or feed_url
     entries: list[Entry] = []
     skipped = 0

@@ -19,9 +19,7 @@ def parse_bytes(body: bytes, *, content_type: str | None, url: str) -> Any:
     if not body.strip():
         raise NotAFeedError("not a feed: the response body is empty")
     if body.lstrip()[:1] == b"{" and b'"version"' in body[:2048] and b"jsonfeed" in body[:2048]:
-        raise NotAFeedError(
-            "not a feed Planwatch reads: JSON Feed is not supported yet; use the site's RSS or Atom feed"
-        )
+        raise NotAFeedError("not a feed Planwatch reads: JSON Feed is not supported yet; use the site's RSS or Atom feed")
     # Without a Content-Type, feedparser would apply its rule for header-less HTTP responses (read as
     # ISO-8859-1, flag as malformed) whenever any header is given; a charset-less XML type instead lets
     # the document's BOM and XML declaration decide, as they should.

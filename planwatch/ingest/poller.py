@@ -84,9 +84,7 @@ class Poller:
             if self.settings.parse_workers > 0:
                 import multiprocessing
 
-                self._executor = ProcessPoolExecutor(
-                    self.settings.parse_workers, mp_context=multiprocessing.get_context("spawn")
-                )
+                self._executor = ProcessPoolExecutor(self.settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="planwatch-parse")
         return self._executor
@@ -250,6 +248,4 @@ class Poller:
         level = logging.WARNING if pause else logging.INFO
         log.log(level, "feed #%s failed (%d in a row): %s%s", feed.id, failures, exc.message,
                 f"; paused: {pause}" if pause else "")  # fmt: skip
-        return PollResult(
-            feed.id, feed.url, feed.display_name, "error", error=exc.message, paused=pause, next_poll_at=next_poll
-        )
+        return PollResult(feed.id, feed.url, feed.display_name, "error", error=exc.message, paused=pause, next_poll_at=next_poll)

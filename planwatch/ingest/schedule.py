@@ -26,9 +26,7 @@ class Backoff:
         factor = 1.0 + float((rng or random.Random()).uniform(-JITTER, JITTER))
         return now + timedelta(seconds=round(base.total_seconds() * factor))
 
-    def after_failure(
-        self, now: datetime, interval: timedelta, failures: int, retry_after: timedelta | None = None
-    ) -> datetime:
+    def after_failure(self, now: datetime, interval: timedelta, failures: int, retry_after: timedelta | None = None) -> datetime:
         """failures counts this one too (1 after the first failure): interval, 2x, 4x, ... up to the cap.
         A server's Retry-After wins when it asks for longer (it is still capped)."""
         exponent = min(max(failures - 1, 0), 30)

@@ -67,19 +67,13 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
         allowance = max_per_hour - await store.guilds.posts_since(channel.channel_id, now - timedelta(hours=1))
         for candidate in candidates:
             previous = posted.get(candidate.story_id)
-            if previous is not None and (
-                previous.message_id is None or candidate.outlet_count <= previous.outlet_count
-            ):
+            if previous is not None and (previous.message_id is None or candidate.outlet_count <= previous.outlet_count):
                 continue
             if previous is None and allowance <= 0:
                 deferred += 1
                 continue
             topic = by_id[candidate.topic_id]
-            reports = [
-                r
-                for r in await store.stories.topic_reports(topic.id, now - LOOKBACK)
-                if r.story_id == candidate.story_id
-            ]
+            reports = [r for r in await store.stories.topic_reports(topic.id, now - LOOKBACK) if r.story_id == candidate.story_id]
             kind = "new" if previous is None else "update"
             if kind == "new":
                 allowance -= 1

@@ -113,9 +113,7 @@ async def import_opml(store: Store, settings: Settings, data: bytes) -> ImportRe
             skipped.append((outline.url, "listed twice in the file"))
         else:
             accepted[outline.url] = outline.title
-    already = await store.feeds.add_many(
-        list(accepted.items()), interval_minutes=settings.poll_interval_minutes, now=utcnow()
-    )
+    already = await store.feeds.add_many(list(accepted.items()), interval_minutes=settings.poll_interval_minutes, now=utcnow())
     skipped += [(url, "already watched") for url in already]
     return ImportResult([u for u in accepted if u not in set(already)], skipped)
 

@@ -332,9 +332,7 @@ async def timeline(store: Store, topic: str, since: timedelta, *, scope: str = G
 
 
 # --- latest and search --------------------------------------------------------------------------------------
-async def latest(
-    store: Store, topic: str, count: int, *, scope: str = GLOBAL_SCOPE
-) -> tuple[Topic, list[AnalysedReport]]:
+async def latest(store: Store, topic: str, count: int, *, scope: str = GLOBAL_SCOPE) -> tuple[Topic, list[AnalysedReport]]:
     if not 1 <= count <= 100:
         raise UsageError(f"count must be between 1 and 100 (got {count})")
     topic_obj = await store.topics.get(topic, scope)
@@ -381,10 +379,7 @@ async def search(store: Store, query: str, since: timedelta | None = None, *, li
         # on 100,000 reports). A report published in the window was first seen in it, and ids follow
         # first sight: a rowid lower bound narrows the scan, and the join checks the date exactly.
         start = to_db(utcnow() - since)
-        sql += (
-            " AND f.rowid >= (SELECT coalesce(min(id), 0) FROM reports WHERE first_seen_at >= ?)"
-            " AND r.published_at >= ?"
-        )
+        sql += " AND f.rowid >= (SELECT coalesce(min(id), 0) FROM reports WHERE first_seen_at >= ?) AND r.published_at >= ?"
         params += [start, start]
     sql += " ORDER BY bm25(reports_fts, 2.0, 1.0) LIMIT ?"
     params.append(limit)

@@ -1,20 +1,22 @@
-"""Validating a digest subscription request, wherever it comes from (Discord, CLI, web form).
-
-The mail side (double opt-in, delivery) is issue #5; this module is what it builds on."""
+"""Digest subscriptions, wherever they are asked for (Discord, CLI, web form): validation, the double
+opt-in (one confirmation mail, nothing else, to a pending address), rate limits, and leaving."""
 
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from planwatch.errors import UsageError
+from planwatch.errors import NotFoundError, UsageError
+from planwatch.store import Store
+from planwatch.store.subscribers import Subscriber
 
 # Pragmatic address check: one @, a dotted domain, no spaces or control characters; 254 at most (RFC 5321).
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
-)
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _CODE = re.compile(r"^[A-Z0-9]{6,10}$")
 
 
@@ -71,3 +73,92 @@ def check_code(code: str) -> str:
 def check_request(email: str, topics: list[str], hour: int | None, timezone: str | None) -> SubscriptionRequest:
     return SubscriptionRequest(check_email(email), topics, check_hour(7 if hour is None else hour),
                                check_timezone(timezone or "UTC"))  # fmt: skip
+
+
+# --- the double opt-in ---------------------------------------------------------------------------------------
+PENDING_FOR = timedelta(hours=48)
+MAX_REQUESTS_PER_ADDRESS_PER_DAY = 3
+MAX_REQUESTS_PER_DISCORD_USER_PER_HOUR = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeResult:
+    subscriber: Subscriber
+    status: str  # "confirmation-sent" | "confirmation-already-sent" | "already-subscribed" | "subscribed"
+
+
+def new_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+async def subscribe(
+    store: Store,
+    request: SubscriptionRequest,
+    *,
+    scope: str,
+    now: datetime,
+    discord_user_id: str | None = None,
+    confirmed: bool = False,
+    send_confirmation: Callable[[Subscriber], Awaitable[bool]] | None = None,
+) -> SubscribeResult:
+    """Record a request and send the one confirmation mail (double opt-in). `confirmed` is for operators
+    importing a list that already opted in; a request never changes a confirmed subscription."""
+    if not confirmed:
+        if await store.subscribers.requests_since(email=request.email, since=now - timedelta(days=1)) >= (
+            MAX_REQUESTS_PER_ADDRESS_PER_DAY
+        ):
+            raise UsageError("too many subscription requests for this address today; try again tomorrow")
+        if (
+            discord_user_id
+            and await store.subscribers.requests_since(discord_user_id=discord_user_id, since=now - timedelta(hours=1))
+            >= MAX_REQUESTS_PER_DISCORD_USER_PER_HOUR
+        ):
+            raise UsageError("too many subscription requests from you this hour; try again later")
+        await store.subscribers.log_request(request.email, discord_user_id, now)
+    existing = await store.subscribers.find(request.email, scope)
+    if existing is not None and existing.status == "confirmed" and not confirmed:
+        return SubscribeResult(existing, "already-subscribed")
+    keep_code = existing.confirm_code if existing is not None and existing.status == "pending" else None
+    subscriber = await store.subscribers.upsert_pending(
+        email=request.email, scope=scope, topics=request.topics, hour=request.hour, timezone=request.timezone,
+        discord_user_id=discord_user_id, code=keep_code or new_code(), now=now, confirmed=confirmed,
+    )  # fmt: skip
+    if confirmed:
+        return SubscribeResult(subscriber, "subscribed")
+    sent = await send_confirmation(subscriber) if send_confirmation is not None else False
+    return SubscribeResult(subscriber, "confirmation-sent" if sent else "confirmation-already-sent")
+
+
+async def confirm_code(store: Store, code: str, *, scope: str, discord_user_id: str | None, now: datetime) -> Subscriber:
+    wanted = check_code(code)
+    for subscriber in await store.subscribers.list_all("pending"):
+        if subscriber.scope != scope or subscriber.confirm_code != wanted:
+            continue
+        if now - subscriber.requested_at > PENDING_FOR:
+            raise UsageError("that code has expired (48 hours): ask again with /digest subscribe")
+        await store.subscribers.set_status(subscriber.id, "confirmed", now)
+        return await store.subscribers.get(subscriber.id)
+    raise NotFoundError("no pending subscription has that code")
+
+
+async def confirm_subscriber(store: Store, subscriber_id: int, now: datetime) -> Subscriber:
+    subscriber = await store.subscribers.get(subscriber_id)
+    if subscriber.status == "unsubscribed":
+        raise UsageError("this subscription was ended; subscribe again to receive digests")
+    if subscriber.status == "pending" and now - subscriber.requested_at > PENDING_FOR:
+        raise UsageError("this confirmation link has expired (48 hours): subscribe again")
+    if subscriber.status != "confirmed":
+        await store.subscribers.set_status(subscriber.id, "confirmed", now)
+    return await store.subscribers.get(subscriber.id)
+
+
+async def unsubscribe(store: Store, subscriber_id: int, now: datetime) -> Subscriber:
+    subscriber = await store.subscribers.get(subscriber_id)
+    if subscriber.status != "unsubscribed":
+        await store.subscribers.set_status(subscriber.id, "unsubscribed", now)
+    return await store.subscribers.get(subscriber.id)
+
+
+async def expire_pending(store: Store, now: datetime) -> int:
+    return await store.subscribers.expire_pending(now - PENDING_FOR)

@@ -17,9 +17,7 @@ _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 def check_name(name: str) -> str:
     name = name.strip().lower()
     if not _SLUG.match(name):
-        raise UsageError(
-            f"invalid topic name {name!r}: use 1-32 lower-case letters, digits and dashes, e.g. ukraine-peace-plan"
-        )
+        raise UsageError(f"invalid topic name {name!r}: use 1-32 lower-case letters, digits and dashes, e.g. ukraine-peace-plan")
     return name
 
 

@@ -30,6 +30,7 @@ class Store:
         from planwatch.store.reports import ReportRepo
         from planwatch.store.state import StateRepo
         from planwatch.store.stories import StoryRepo
+        from planwatch.store.subscribers import OutboxRepo, SubscriberRepo
         from planwatch.store.topics import TopicRepo
 
         self.feeds = FeedRepo(self)
@@ -39,6 +40,8 @@ class Store:
         self.stories = StoryRepo(self)
         self.outlets = OutletRepo(self)
         self.guilds = GuildRepo(self)
+        self.subscribers = SubscriberRepo(self)
+        self.outbox = OutboxRepo(self)
 
     @classmethod
     async def open(cls, path: Path | str, *, run_migrations: bool = True) -> Store:

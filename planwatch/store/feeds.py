@@ -62,9 +62,7 @@ class FeedRepo:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def add(
-        self, url: str, *, name: str | None, interval_minutes: int, now: datetime, added_by: str | None = None
-    ) -> Feed:
+    async def add(self, url: str, *, name: str | None, interval_minutes: int, now: datetime, added_by: str | None = None) -> Feed:
         async with self.store.transaction() as db:
             try:
                 cur = await db.execute(
@@ -85,8 +83,7 @@ class FeedRepo:
         fresh = [(url, name) for url, name in dict(items).items() if url not in existing]
         async with self.store.transaction() as db:
             await db.executemany(  # another process may add one meanwhile: that one is kept
-                "INSERT INTO feeds (url, name, interval_minutes, created_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (url) DO NOTHING",
+                "INSERT INTO feeds (url, name, interval_minutes, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (url) DO NOTHING",
                 [(url, name, interval_minutes, to_db(now)) for url, name in fresh],
             )
         return [url for url, _ in items if url in existing]

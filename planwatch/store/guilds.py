@@ -105,9 +105,7 @@ class GuildRepo:
             )
 
     async def guild_feed_ids(self, guild_id: str) -> list[int]:
-        rows = await self.store.fetchall(
-            "SELECT feed_id FROM feed_guilds WHERE guild_id = ? ORDER BY feed_id", (guild_id,)
-        )
+        rows = await self.store.fetchall("SELECT feed_id FROM feed_guilds WHERE guild_id = ? ORDER BY feed_id", (guild_id,))
         return [r[0] for r in rows]
 
     async def unlink_feed(self, feed_id: int, guild_id: str) -> bool:
@@ -117,8 +115,7 @@ class GuildRepo:
             if cur.rowcount == 0:
                 raise NotFoundError("this server did not add that feed")
             async with db.execute(
-                "SELECT (SELECT count(*) FROM feed_guilds WHERE feed_id = ?),"
-                " (SELECT added_by FROM feeds WHERE id = ?)",
+                "SELECT (SELECT count(*) FROM feed_guilds WHERE feed_id = ?), (SELECT added_by FROM feeds WHERE id = ?)",
                 (feed_id, feed_id),
             ) as c:
                 row = await c.fetchone()
@@ -129,9 +126,7 @@ class GuildRepo:
             return orphan
 
     # --- alerts -----------------------------------------------------------------------------------------
-    async def story_candidates(
-        self, channel: AlertChannel, topic_ids: list[int], since: datetime
-    ) -> list[StoryCandidate]:
+    async def story_candidates(self, channel: AlertChannel, topic_ids: list[int], since: datetime) -> list[StoryCandidate]:
         """Stories on these topics whose reports arrived after the channel was set up, beyond each feed's
         first poll (backlog) and beyond a topic's own backfill, with their independent outlets."""
         if not topic_ids:

@@ -53,17 +53,12 @@ class ReportRepo:
 
     # --- writing -------------------------------------------------------------------------------------
     @staticmethod
-    async def _lookup(
-        db: aiosqlite.Connection, feed_id: int, cands: list[Candidate]
-    ) -> tuple[dict[Key, int], dict[int, Known]]:
+    async def _lookup(db: aiosqlite.Connection, feed_id: int, cands: list[Candidate]) -> tuple[dict[Key, int], dict[int, Known]]:
         keys = list({k for c in cands for k in c.keys})
         owner: dict[Key, int] = {}
         for part in chunks(keys, 400):
             flat = [v for key in part for v in key]
-            sql = (
-                "SELECT kind, key, report_id FROM report_keys WHERE (kind, key) IN"
-                f" (VALUES {','.join(['(?, ?)'] * len(part))})"
-            )
+            sql = f"SELECT kind, key, report_id FROM report_keys WHERE (kind, key) IN (VALUES {','.join(['(?, ?)'] * len(part))})"
             async with db.execute(sql, flat) as cur:
                 for kind, key, report_id in await cur.fetchall():
                     owner[(kind, key)] = report_id
@@ -140,9 +135,7 @@ class ReportRepo:
                 [(c.entry.title, c.entry.text, c.content_hash, stamp, k.report_id) for k, c in plan.updates],
             )
         if plan.new_keys:
-            await db.executemany(
-                "INSERT OR IGNORE INTO report_keys (kind, key, report_id) VALUES (?, ?, ?)", plan.new_keys
-            )
+            await db.executemany("INSERT OR IGNORE INTO report_keys (kind, key, report_id) VALUES (?, ?, ?)", plan.new_keys)
         if plan.sources:
             await db.executemany(
                 "INSERT INTO report_sources (report_id, feed_id, url, guid, content_hash, first_seen_at,"
@@ -171,9 +164,7 @@ class ReportRepo:
                 names.setdefault(rid, []).append(name)
         return names
 
-    async def recent(
-        self, *, topic_id: int | None = None, since: datetime | None = None, limit: int = 100
-    ) -> list[Report]:
+    async def recent(self, *, topic_id: int | None = None, since: datetime | None = None, limit: int = 100) -> list[Report]:
         """Newest first by first_seen_at; optionally one topic's matches, optionally a window."""
         params: list[object] = []
         sql = "SELECT r.* FROM reports r"
@@ -194,8 +185,7 @@ class ReportRepo:
 
     async def versions(self, report_id: int) -> list[tuple[str, str, datetime, datetime]]:
         rows = await self.store.fetchall(
-            "SELECT title, text, valid_from, replaced_at FROM report_versions WHERE report_id = ?"
-            " ORDER BY replaced_at, id",
+            "SELECT title, text, valid_from, replaced_at FROM report_versions WHERE report_id = ? ORDER BY replaced_at, id",
             (report_id,),
         )
         return [(r[0], r[1], from_db(r[2]), from_db(r[3])) for r in rows]

@@ -23,6 +23,17 @@ class StateRepo:
                 (key, value, to_db(now)),
             )
 
+    async def set_if_absent(self, key: str, value: str, now: datetime) -> str:
+        """Keep the first value ever set (two processes racing agree on one); returns the kept value."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO service_state (key, value, updated_at) VALUES (?, ?, ?)",
+                (key, value, to_db(now)),
+            )
+        kept = await self.get(key)
+        assert kept is not None
+        return kept
+
     async def get(self, key: str) -> str | None:
         value = await self.store.scalar("SELECT value FROM service_state WHERE key = ?", (key,))
         return None if value is None else str(value)

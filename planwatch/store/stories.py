@@ -167,6 +167,17 @@ class StoryRepo:
             params.append(limit)
         return [_analysed(r) for r in await self.store.fetchall(sql, params)]
 
+    async def topic_reports_seen(self, topic_id: int, start: datetime, end: datetime) -> list[AnalysedReport]:
+        """A topic's analysed reports first seen in (start, end], oldest first (the digest's window: what
+        was new since the last digest, up to and including this one's second)."""
+        rows = await self.store.fetchall(
+            f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
+            " JOIN report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
+            " AND r.first_seen_at > ? AND r.first_seen_at <= ? ORDER BY r.published_at, r.id",
+            (topic_id, to_db(start), to_db(end)),
+        )
+        return [_analysed(r) for r in rows]
+
     async def latest_for_topic(self, topic_id: int, count: int) -> list[AnalysedReport]:
         rows = await self.store.fetchall(
             f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"

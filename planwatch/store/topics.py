@@ -138,9 +138,7 @@ class TopicRepo:
         return max(cur.rowcount, 0)
 
     @staticmethod
-    async def match_reports(
-        db: aiosqlite.Connection, new_ids: Sequence[int], updated_ids: Sequence[int], now: datetime
-    ) -> int:
+    async def match_reports(db: aiosqlite.Connection, new_ids: Sequence[int], updated_ids: Sequence[int], now: datetime) -> int:
         """Match freshly stored or changed reports against every topic, inside the caller's transaction.
 
         New ids are consecutive, and FTS5 bounds a MATCH by a rowid range, so a batch costs one

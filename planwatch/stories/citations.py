@@ -128,18 +128,10 @@ def extract_citations(text: str, *, own_outlet: str | None = None, outlets: Outl
     # Lists share their verb: "according to Axios, the FT and Reuters" (forwards),
     # "the Post and the Times both reported" (backwards).
     for i in range(1, len(mentions)):
-        if (
-            verdicts[i] is None
-            and verdicts[i - 1]
-            and _LIST_LINK.match(text[mentions[i - 1].end() : mentions[i].start()])
-        ):
+        if verdicts[i] is None and verdicts[i - 1] and _LIST_LINK.match(text[mentions[i - 1].end() : mentions[i].start()]):
             verdicts[i] = True
     for i in range(len(mentions) - 2, -1, -1):
-        if (
-            verdicts[i] is None
-            and verdicts[i + 1]
-            and _LIST_LINK.match(text[mentions[i].end() : mentions[i + 1].start()])
-        ):
+        if verdicts[i] is None and verdicts[i + 1] and _LIST_LINK.match(text[mentions[i].end() : mentions[i + 1].start()]):
             verdicts[i] = True
     cited: list[str] = []
     for match, verdict in zip(mentions, verdicts, strict=True):

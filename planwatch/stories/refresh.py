@@ -83,9 +83,7 @@ class _Refresher:
         for _, doc_terms in loaded:
             self.index.observe(doc_terms)
         for report, doc_terms in loaded:
-            doc = _Doc(
-                report.id, report.title, report.text, report.published_at.timestamp(), report.story_id, report.copy_of
-            )
+            doc = _Doc(report.id, report.title, report.text, report.published_at.timestamp(), report.story_id, report.copy_of)
             self._remember(doc)
             if report.story_id is not None:
                 self.index.add(report.story_id, self.index.vector(doc_terms), doc.published)
@@ -194,9 +192,7 @@ async def _refresh_batch(
                 doc.copy_of = original.id
                 copies += 1
             state._remember(doc)
-            rows.append(
-                (report.id, report.content_hash, story_id, doc.copy_of, encode_terms(doc_terms), json.dumps(cites))
-            )
+            rows.append((report.id, report.content_hash, story_id, doc.copy_of, encode_terms(doc_terms), json.dumps(cites)))
         await store.stories.save_analysis(db, rows, now)
         # Relinks of reports analysed in this same batch are already in `rows` via their _Doc.
         in_batch = {r[0] for r in rows}

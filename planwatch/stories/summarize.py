@@ -146,9 +146,7 @@ def _score(sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> None:
         support = sum(_cos(s.vec, doc_vecs[d]) for d in independent_docs if d != s.doc) / others
         position = 1.0 / (1.0 + POSITION_DECAY * s.position)
         concrete = min(concreteness(s.text), 6) / 6
-        s.score = (
-            W_CENTROID * _cos(s.vec, centroid) + W_SUPPORT * support + W_POSITION * position + W_CONCRETE * concrete
-        )
+        s.score = W_CENTROID * _cos(s.vec, centroid) + W_SUPPORT * support + W_POSITION * position + W_CONCRETE * concrete
         if s.text.rstrip().endswith("?"):
             s.score *= 0.5
         if not docs[s.doc].independent:
@@ -195,9 +193,7 @@ def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_poi
     _vectorize(sentences)
     _score(sentences, docs)
     ranked = sorted(sentences, key=lambda s: (-s.score, s.doc, s.position))
-    special = {
-        label: next((s for s in ranked if _classify(s.text) == label), None) for label in ("denied", "unconfirmed")
-    }
+    special = {label: next((s for s in ranked if _classify(s.text) == label), None) for label in ("denied", "unconfirmed")}
     reserved = [s for s in special.values() if s is not None]
     chosen = _pick(ranked, max(max_points - len(reserved), min_points), [])
     for s in reserved:

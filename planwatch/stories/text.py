@@ -51,9 +51,7 @@ def split_sentences(text: str) -> list[str]:
         for match in _SENTENCE_END.finditer(paragraph):
             candidate = paragraph[start : match.start()].rstrip()
             last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?…\"'”’»)]").lower()
-            if candidate.endswith(".") and (
-                last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())
-            ):
+            if candidate.endswith(".") and (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())):
                 continue  # "Gen. Smith", "U.S. officials", "J. Doe"
             pieces.append(paragraph[start : match.start()].strip())
             start = match.end()

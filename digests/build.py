@@ -1,0 +1,122 @@
+"""What a digest says: for each of a subscriber's topics, the summary's key points and the stories with
+their sources, over the subscriber's last 24 hours by first sight. Built once per topic and window and
+shared by every subscriber with the same topics and hour: only their links differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from planwatch.errors import NotFoundError
+from planwatch.models import Topic
+from planwatch.services.stories import group_stories, plural, summary_docs
+from planwatch.store import Store
+from planwatch.store.stories import AnalysedReport
+from planwatch.store.subscribers import Subscriber
+from planwatch.stories.refresh import refresh_stories
+from planwatch.stories.summarize import summarize_reports
+
+MAX_STORIES = 10  # per topic in a mail; the rest are counted ("and N more")
+LABEL_TEXT = {"corroborated": "Corroborated", "single-source": "Single source", "denied": "Denied",
+              "unconfirmed": "Unconfirmed"}  # fmt: skip
+
+
+def web_url(url: str | None) -> str | None:
+    """Only http(s) links reach an href."""
+    return url if url and url.startswith(("http://", "https://")) and len(url) <= 2048 else None
+
+
+def local_label(moment: datetime | None, zone: ZoneInfo, fmt: str = "%a %d %b %H:%M") -> str:
+    return moment.astimezone(zone).strftime(fmt) if moment else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    start: datetime
+    end: datetime
+    digest_date: date
+    zone: ZoneInfo
+
+
+def window_for(subscriber: Subscriber, digest_date: date, now: datetime) -> Window:
+    """The 24 hours before the subscriber's delivery time that day (or before now, if that is earlier)."""
+    zone = ZoneInfo(subscriber.timezone)
+    slot = datetime(digest_date.year, digest_date.month, digest_date.day, subscriber.hour, tzinfo=zone)
+    end = min(slot, now.astimezone(zone))
+    return Window(end - timedelta(hours=24), end, digest_date, zone)
+
+
+def _sources(reports: list[AnalysedReport], zone: ZoneInfo) -> list[dict[str, Any]]:
+    copies: dict[int, list[dict[str, Any]]] = {}
+    for r in reports:
+        if r.copy_of is not None:
+            copies.setdefault(r.copy_of, []).append({"outlet": r.outlet, "url": web_url(r.url)})
+    originals = [r for r in reports if r.copy_of is None or r.copy_of not in {x.id for x in reports}]
+    first_id = originals[0].id if originals else None
+    return [
+        {"outlet": r.outlet, "title": r.title, "url": web_url(r.url), "published_label": local_label(r.published_at, zone),
+         "first": r.id == first_id, "cites": r.cites, "copies": copies.get(r.id, [])}
+        for r in originals
+    ]  # fmt: skip
+
+
+async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str, Any]:
+    reports = await store.stories.topic_reports_seen(topic.id, window.start, window.end)
+    groups = group_stories(reports)
+    points = summarize_reports(summary_docs(reports)) if reports else []
+    stories = [
+        {"title": g.title, "url": web_url(g.sources[0].report.url if g.sources else None), "outlet_count": g.outlet_count,
+         "sources": _sources([e.report for e in g.sources], window.zone)}
+        for g in groups[:MAX_STORIES]
+    ]  # fmt: skip
+    return {
+        "name": topic.name,
+        "description": topic.description,
+        "report_count": len(reports),
+        "outlet_count": len({r.outlet for r in reports}),
+        "points": [
+            {
+                "text": p.text,
+                "label": p.label,
+                "label_text": f"{LABEL_TEXT[p.label]} · {plural(len(p.sources), 'outlet')}",
+                "sources": [
+                    {
+                        "outlet": s.outlet,
+                        "url": web_url(s.url),
+                        "first_seen_label": local_label(s.first_seen_at, window.zone),
+                    }
+                    for s in p.sources
+                ],
+            }
+            for p in points
+        ],
+        "stories": stories,
+        "more_stories": max(len(groups) - MAX_STORIES, 0),
+    }
+
+
+@dataclass
+class DigestBuilder:
+    """Topic sections cached per (scope, topic, window): 10,000 subscribers at one hour share them."""
+
+    store: Store
+    cache: dict[tuple[str, str, datetime, datetime], dict[str, Any]] = field(default_factory=dict)
+    refreshed: bool = False
+
+    async def sections(self, subscriber: Subscriber, window: Window) -> list[dict[str, Any]]:
+        if not self.refreshed:
+            await refresh_stories(self.store)
+            self.refreshed = True
+        out = []
+        for name in subscriber.topics:
+            key = (subscriber.scope, name, window.start, window.end)
+            if key not in self.cache:
+                try:
+                    topic = await self.store.topics.get(name, subscriber.scope)
+                except NotFoundError:
+                    continue  # the topic was removed since: the others still come
+                self.cache[key] = await topic_section(self.store, topic, window)
+            out.append(self.cache[key])
+        return out

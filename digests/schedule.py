@@ -1,0 +1,88 @@
+"""When digests are queued: every minute, each confirmed subscriber whose local delivery time has come
+(today's, or yesterday's within the grace window after a restart) gets that day's digest queued once.
+A day with nothing new is recorded as skipped (unless the operator wants a "nothing new" note)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from digests.build import DigestBuilder, window_for
+from digests.compose import DigestComposer
+from digests.render import environment
+from planwatch.config import Settings
+from planwatch.store import Store
+from planwatch.store.subscribers import Subscriber
+from planwatch.tokens import signer_for
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    queued: int = 0
+    skipped: int = 0
+
+
+async def composer_for(store: Store, settings: Settings) -> DigestComposer:
+    return DigestComposer(settings, await signer_for(store, settings), environment(settings.template_dir), DigestBuilder(store))
+
+
+def due_date(subscriber: Subscriber, now: datetime, grace: timedelta) -> date | None:
+    """The local date whose delivery time has come and is still within the grace window, if any."""
+    zone = ZoneInfo(subscriber.timezone)
+    local = now.astimezone(zone)
+    for day in (local.date(), local.date() - timedelta(days=1)):
+        slot = datetime(day.year, day.month, day.day, subscriber.hour, tzinfo=zone)
+        if slot <= local <= slot + grace:
+            return day
+    return None
+
+
+async def queue_digest(
+    store: Store, settings: Settings, composer: DigestComposer, subscriber: Subscriber, day: date, now: datetime
+) -> str:
+    """'queued', 'skipped' (nothing new) or 'exists' (that day's digest was handled before)."""
+    if await store.outbox.exists(subscriber.id, "digest", day.isoformat()):
+        return "exists"
+    composed = await composer.digest(subscriber, window_for(subscriber, day, now))
+    message_id = str(composed.message["Message-ID"])
+    if not composed.has_news and not settings.digest_send_empty:
+        await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, b"", now)
+        await store.outbox.mark_skipped(subscriber.id, day.isoformat())
+        return "skipped"
+    queued = await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, composed.as_bytes(), now)
+    return "queued" if queued else "exists"
+
+
+async def queue_due(store: Store, settings: Settings, composer: DigestComposer, now: datetime) -> QueueResult:
+    grace = timedelta(hours=settings.digest_grace_hours)
+    queued = skipped = 0
+    for subscriber in await store.subscribers.list_all("confirmed"):
+        day = due_date(subscriber, now, grace)
+        if day is None:
+            continue
+        outcome = await queue_digest(store, settings, composer, subscriber, day, now)
+        queued += outcome == "queued"
+        skipped += outcome == "skipped"
+    return QueueResult(queued, skipped)
+
+
+async def queue_for_date(store: Store, settings: Settings, composer: DigestComposer, day: date, now: datetime) -> QueueResult:
+    """`digest send`: that day's digest to every confirmed subscriber who has not had it, whatever their hour."""
+    queued = skipped = 0
+    for subscriber in await store.subscribers.list_all("confirmed"):
+        outcome = await queue_digest(store, settings, composer, subscriber, day, now)
+        queued += outcome == "queued"
+        skipped += outcome == "skipped"
+    return QueueResult(queued, skipped)
+
+
+async def queue_confirmation(
+    store: Store, composer: DigestComposer, subscriber: Subscriber, requested_via: str, now: datetime
+) -> bool:
+    """The one mail a pending address gets; at most one a day, whatever is asked."""
+    day = now.astimezone(ZoneInfo(subscriber.timezone)).date().isoformat()
+    if await store.outbox.exists(subscriber.id, "confirm", day):
+        return False
+    composed = composer.confirmation(subscriber, requested_via)
+    return await store.outbox.queue(subscriber.id, "confirm", day, str(composed.message["Message-ID"]), composed.as_bytes(), now)

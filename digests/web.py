@@ -1,0 +1,186 @@
+"""The web endpoints that mail links to (aiohttp), plus /healthz.
+
+A GET never changes anything (mail scanners fetch every link): /unsubscribe/{token} shows a button, and
+only the POST (RFC 8058 one-click: no cookie, no redirect, 200) ends the subscription. Tokens are signed;
+a bad, tampered or expired one gets a clear 400 page and changes nothing. Every response carries
+security headers: no scripts, no framing, no referrer, nothing cached."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from digests.build import window_for
+from digests.render import environment, render_page
+from digests.schedule import composer_for, queue_confirmation
+from planwatch.config import Settings
+from planwatch.errors import NotFoundError, PlanwatchError, UsageError
+from planwatch.services.subscriptions import check_request, confirm_subscriber, subscribe, unsubscribe
+from planwatch.services.topics import DEFAULT_TOPIC, GLOBAL_SCOPE
+from planwatch.store import Store
+from planwatch.timeutil import utcnow
+from planwatch.tokens import BadToken, Signer, signer_for
+
+log = logging.getLogger("planwatch.web")
+HealthProbe = Callable[[], Awaitable[dict[str, Any]]]
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:;"
+    " form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+STORE, SETTINGS, SIGNER, ENV, HEALTH = (
+    web.AppKey("store", Store), web.AppKey("settings", Settings), web.AppKey("signer", Signer),
+    web.AppKey("env", jinja2.Environment), web.AppKey("health", object),
+)  # fmt: skip
+
+
+@web.middleware
+async def security_headers(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _page(request: web.Request, status: int, title: str, message: str, **extra: Any) -> web.Response:
+    page = {"title": title, "heading": title, "message": message, "form": None, "links": [], **extra}
+    body = render_page(request.app[ENV], "page.html.j2", page=page)
+    return web.Response(status=status, text=body, content_type="text/html", charset="utf-8")
+
+
+def _bad_token(request: web.Request, exc: PlanwatchError) -> web.Response:
+    return _page(request, 400, "This link does not work", f"{exc}. Nothing was changed.")
+
+
+async def confirm(request: web.Request) -> web.Response:
+    try:
+        token = request.app[SIGNER].verify(request.match_info["token"], "confirm")
+        subscriber = await confirm_subscriber(request.app[STORE], token.subscriber_id, utcnow())
+    except (BadToken, NotFoundError, UsageError) as exc:
+        return _bad_token(request, exc)
+    return _page(request, 200, "Subscribed", f"{subscriber.email} gets the Planwatch digest on {', '.join(subscriber.topics)}"
+                 f" daily at {subscriber.hour:02d}:00 {subscriber.timezone}. Every mail has a link to leave.")  # fmt: skip
+
+
+async def unsubscribe_page(request: web.Request) -> web.Response:
+    try:
+        token = request.app[SIGNER].verify(request.match_info["token"], "unsubscribe")
+        subscriber = await request.app[STORE].subscribers.get(token.subscriber_id)
+    except (BadToken, NotFoundError) as exc:
+        return _bad_token(request, exc)
+    if subscriber.status == "unsubscribed":
+        return _page(request, 200, "Unsubscribed", f"{subscriber.email} gets no more Planwatch digests.")
+    form = {"action": request.path, "button": "Unsubscribe", "note": "One click: no more digests to this address."}
+    return _page(request, 200, "Leave the Planwatch digest?", f"Stop the daily digest to {subscriber.email}?", form=form)
+
+
+async def unsubscribe_post(request: web.Request) -> web.Response:
+    """RFC 8058 one-click (and the page's button): ends the subscription at once; 200, no redirect."""
+    try:
+        token = request.app[SIGNER].verify(request.match_info["token"], "unsubscribe")
+        subscriber = await unsubscribe(request.app[STORE], token.subscriber_id, utcnow())
+    except (BadToken, NotFoundError) as exc:
+        return _bad_token(request, exc)
+    log.info("subscriber %s unsubscribed", subscriber.id)
+    return _page(request, 200, "Unsubscribed", f"{subscriber.email} gets no more Planwatch digests.")
+
+
+async def view_digest(request: web.Request) -> web.Response:
+    try:
+        token = request.app[SIGNER].verify(request.match_info["token"], "view")
+        subscriber = await request.app[STORE].subscribers.get(token.subscriber_id)
+        day = date.fromisoformat(token.extra)
+    except (BadToken, NotFoundError, ValueError) as exc:
+        return _bad_token(request, exc if isinstance(exc, PlanwatchError) else BadToken("this link is not valid"))
+    composer = await composer_for(request.app[STORE], request.app[SETTINGS])
+    composed = await composer.digest(subscriber, window_for(subscriber, day, utcnow()))
+    html_part = composed.message.get_body(preferencelist=("html",))
+    body = html_part.get_content() if html_part is not None else ""
+    return web.Response(text=body, content_type="text/html", charset="utf-8")
+
+
+async def subscribe_form(request: web.Request) -> web.Response:
+    page = {"title": "Planwatch digest", "heading": "Subscribe to the daily digest", "message": "",
+            "form": {"action": "/subscribe", "button": "Subscribe", "note": ""}, "links": []}  # fmt: skip
+    return web.Response(text=render_page(request.app[ENV], "subscribe.html.j2", page=page), content_type="text/html")
+
+
+async def subscribe_post(request: web.Request) -> web.Response:
+    form = await request.post()
+    store, settings = request.app[STORE], request.app[SETTINGS]
+    try:
+        topics = [t.strip().lower() for t in str(form.get("topics", "")).split(",") if t.strip()] or [DEFAULT_TOPIC]
+        for name in topics:
+            await store.topics.get(name, GLOBAL_SCOPE)
+        hour_text = str(form.get("hour", "") or "7").strip()
+        if not hour_text.isdigit():
+            raise UsageError("hour must be a whole number from 0 to 23")
+        request_ = check_request(str(form.get("email", "")), topics, int(hour_text), str(form.get("timezone", "") or "UTC"))
+        composer = await composer_for(store, settings)
+        now = utcnow()
+
+        async def send(subscriber: Any) -> bool:
+            return await queue_confirmation(store, composer, subscriber, "the web form", now)
+
+        result = await subscribe(store, request_, scope=GLOBAL_SCOPE, now=now, send_confirmation=send)
+    except PlanwatchError as exc:
+        page = {"title": "Planwatch digest", "heading": "Subscribe to the daily digest", "message": str(exc),
+                "form": {"action": "/subscribe", "button": "Subscribe", "note": ""}, "links": []}  # fmt: skip
+        return web.Response(status=400, text=render_page(request.app[ENV], "subscribe.html.j2", page=page),
+                            content_type="text/html")  # fmt: skip
+    message = {
+        "confirmation-sent": "Check your inbox: a confirmation mail is on its way. Nothing else is sent until you confirm.",
+        "confirmation-already-sent": "A confirmation mail was already sent today: check your inbox (and spam folder).",
+        "already-subscribed": "This address already gets the digest.",
+    }.get(result.status, "Done.")
+    return _page(request, 200, "Almost there", message)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    probe = request.app[HEALTH]
+    data: dict[str, Any] = await probe() if callable(probe) else {"status": "ok"}
+    status = 200 if data.get("status") == "ok" else 503
+    return web.json_response(data, status=status)
+
+
+async def make_app(store: Store, settings: Settings, health: HealthProbe | None = None) -> web.Application:
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app[STORE] = store
+    app[SETTINGS] = settings
+    app[SIGNER] = await signer_for(store, settings)
+    app[ENV] = environment(settings.template_dir)
+    app[HEALTH] = health or _default_health(store)
+    app.router.add_get("/confirm/{token}", confirm)
+    app.router.add_get("/unsubscribe/{token}", unsubscribe_page)
+    app.router.add_post("/unsubscribe/{token}", unsubscribe_post)
+    app.router.add_get("/digest/{token}", view_digest)
+    app.router.add_get("/subscribe", subscribe_form)
+    app.router.add_post("/subscribe", subscribe_post)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def _default_health(store: Store) -> HealthProbe:
+    async def probe() -> dict[str, Any]:
+        try:
+            await store.scalar("SELECT 1")
+        except Exception as exc:  # the one place where any failure means "unhealthy"
+            return {"status": "error", "database": f"unreachable: {exc.__class__.__name__}"}
+        return {"status": "ok", "database": "ok", "scheduler": "not running", "discord": "off",
+                "last_poll": await store.state.get("scheduler.last_tick_at")}  # fmt: skip
+
+    return probe
