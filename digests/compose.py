@@ -24,7 +24,11 @@ from planwatch.services.stories import plural
 from planwatch.store.subscribers import Subscriber
 from planwatch.tokens import Signer, Token
 
-_EMAIL, _UNSUB, _VIEW = "@@PW-EMAIL@@", "@@PW-UNSUBSCRIBE-URL@@", "@@PW-VIEW-URL@@"
+# Placeholders for what differs per reader; the links look like links, so templates that only turn
+# http(s) values into hrefs (as they should) treat them as such. The .invalid host never resolves.
+_EMAIL = "@@PW-EMAIL@@"
+_UNSUB = "https://placeholder.planwatch.invalid/unsubscribe"
+_VIEW = "https://placeholder.planwatch.invalid/view"
 # CRLF line ends as SMTP wants them, and RFC 5322's 998-character line limit: the default 78 makes the
 # email package RFC 2047-encode a long List-Unsubscribe URL, which mail providers then cannot read.
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)

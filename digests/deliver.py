@@ -1,7 +1,8 @@
 """Sending what is queued: each mail is marked 'sending' before it goes and 'sent' after, each in its own
 transaction. A crash resumes with what is left; a mail left 'sending' is sent again, so the one
 window for a duplicate is a connection lost after the server's final reply (and before Planwatch
-recorded it). Temporary failures retry with backoff; a permanent refusal fails that mail only, and
+recorded it). Two runs at once (the service and `digest send`) never send one mail twice: each mail
+is claimed with a lease in one conditional UPDATE. Temporary failures retry with backoff; a permanent refusal fails that mail only, and
 three in a row pause the subscriber; the rest of the batch goes on."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ log = logging.getLogger("planwatch.digests")
 PAUSE_AFTER = 3  # permanent refusals in a row before a subscriber is paused
 GIVE_UP_AFTER = 8  # attempts of one mail (about 4 hours of backoff)
 MAX_RETRY_DELAY = timedelta(hours=2)
+# A mail being sent belongs to its run this long; after a crash it is tried again once this is over.
+LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,8 @@ async def deliver_due(
             if item.message is None:  # nothing to send (should not happen): do not loop on it
                 await store.outbox.mark(item.id, "failed", clock(), error="no message stored")
                 continue
-            await store.outbox.mark(item.id, "sending", clock())
+            if not await store.outbox.claim(item.id, clock(), LEASE):
+                continue  # another delivery run took it
             key = outbox_key(item.digest_date, item.kind, item.subscriber_id, item.message_id)
             try:
                 await mailer.send(envelope_from, item.email, item.message, key=key)

@@ -40,6 +40,7 @@ CREATE TABLE outbox (
                                                       -- ('skipped': nothing new that day, no mail)
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT    NOT NULL,
+    lease_until     TEXT,                             -- 'sending' belongs to one delivery run until then
     last_error      TEXT,
     queued_at       TEXT    NOT NULL,
     sent_at         TEXT,

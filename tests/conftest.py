@@ -126,3 +126,23 @@ async def poll_feed(store: Store, settings: Settings, feed_id: int) -> PollResul
         return await poller.poll_one(await store.feeds.get(feed_id))
     finally:
         await poller.close()
+
+
+@pytest.fixture
+async def demo_store(store: Store, settings: Settings) -> AsyncIterator[Store]:
+    """The sample feeds (our own wording) polled from the loopback demo server into a fresh store."""
+    from planwatch.demo.server import DemoServer, sample_feed_names
+    from planwatch.services.feeds import add_feed
+
+    server = DemoServer()
+    await server.start()
+    poller = Poller(store, settings)
+    try:
+        for name in sample_feed_names():
+            await add_feed(store, settings, server.url(name))
+        results = await poller.poll_once()
+        assert all(r.outcome == "new" for r in results)
+        yield store
+    finally:
+        await poller.close()
+        await server.stop()

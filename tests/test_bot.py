@@ -4,7 +4,7 @@ payload the bot would send is validated against Discord's OpenAPI spec."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 import discord
@@ -15,10 +15,7 @@ from bot.client import PlanwatchBot, command_payload
 from bot.context import BotContext
 from bot.sync import dry_run_payload
 from planwatch.config import Settings
-from planwatch.demo.server import DemoServer, sample_feed_names
-from planwatch.ingest.poller import Poller
 from planwatch.models import Entry
-from planwatch.services.feeds import add_feed
 from planwatch.store import Store
 from planwatch.timeutil import utcnow
 from tests.conftest import FeedServer, rss
@@ -90,21 +87,6 @@ def _values(value: Any) -> Iterator[str]:
         yield value
 
 
-@pytest.fixture
-async def demo_data(store: Store, settings: Settings) -> AsyncIterator[None]:
-    server = DemoServer()
-    await server.start()
-    poller = Poller(store, settings)
-    try:
-        for name in sample_feed_names():
-            await add_feed(store, settings, server.url(name))
-        await poller.poll_once()
-        yield
-    finally:
-        await poller.close()
-        await server.stop()
-
-
 # --- the contract ------------------------------------------------------------------------------------------
 def test_sync_payload_is_valid_and_complete(spec: DiscordSpec) -> None:
     """The exact payload of `planwatch sync`: Discord's schema, the contract's names, real descriptions."""
@@ -140,7 +122,7 @@ async def test_summary_on_an_empty_store_says_so(bot: PlanwatchBot, spec: Discor
     assert "nothing reported in the last 24 h for ukraine-peace-plan" in text_of(calls)
 
 
-async def test_summary_sources_timeline_on_the_sample_story(bot: PlanwatchBot, spec: DiscordSpec, demo_data: None) -> None:
+async def test_summary_sources_timeline_on_the_sample_story(bot: PlanwatchBot, spec: DiscordSpec, demo_store: Store) -> None:
     """The sample story through the real tree: points with labels and outlets, sources with citations."""
     calls = await run(bot, spec, "summary", option("since", "48h"))
     (embed,) = embeds_of(calls[1:])

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from planwatch.config import Settings
-from planwatch.demo.server import DemoServer, sample_feed_names
 from planwatch.errors import NotFoundError, UsageError
-from planwatch.ingest.poller import Poller
 from planwatch.models import Entry
 from planwatch.services import stories
-from planwatch.services.feeds import add_feed
 from planwatch.store import Store
 from planwatch.stories.refresh import refresh_stories
 from planwatch.stories.summarize import summarize_texts
@@ -26,23 +22,6 @@ REPO = Path(__file__).resolve().parent.parent
 TOPIC = "ukraine-peace-plan"
 WINDOW = timedelta(hours=48)
 LABELS = {"corroborated", "single-source", "denied", "unconfirmed"}
-
-
-@pytest.fixture
-async def demo_store(store: Store, settings: Settings) -> AsyncIterator[Store]:
-    """The sample feeds (our own wording) polled from the loopback demo server into a fresh store."""
-    server = DemoServer()
-    await server.start()
-    poller = Poller(store, settings)
-    try:
-        for name in sample_feed_names():
-            await add_feed(store, settings, server.url(name))
-        results = await poller.poll_once()
-        assert all(r.outcome == "new" for r in results)
-        yield store
-    finally:
-        await poller.close()
-        await server.stop()
 
 
 def by_title(listing: stories.SourceList, prefix: str) -> stories.SourceEntry:
@@ -106,18 +85,14 @@ async def test_summary_points_labels_and_sources(demo_store: Store) -> None:
         assert "The Harbour Post" not in {s["outlet"] for s in point["sources"]} or point["label"] != "corroborated"
 
 
-async def test_timeline_shows_first_report_joins_copies_changes_and_denials(
-    demo_store: Store, settings: Settings
-) -> None:
+async def test_timeline_shows_first_report_joins_copies_changes_and_denials(demo_store: Store, settings: Settings) -> None:
     """The story as it unfolded, including a headline that changed later."""
     report = next(r for r in await demo_store.reports.recent(limit=100) if r.title.startswith("EU's Kallas"))
     feed_id = int(await demo_store.scalar("SELECT feed_id FROM reports WHERE id = ?", (report.id,)))
     changed = Entry(report.guid, report.url, "Kallas: no Ukraine plan without Kyiv and Europe", report.text, None,
                     "en", report.published_at, None)  # fmt: skip
     async with demo_store.transaction() as db:
-        result = await demo_store.reports.save_batch(
-            db, feed_id=feed_id, outlet=report.outlet, entries=[changed], now=utcnow()
-        )
+        result = await demo_store.reports.save_batch(db, feed_id=feed_id, outlet=report.outlet, entries=[changed], now=utcnow())
     assert result.updated == 1
     events = (await stories.timeline(demo_store, TOPIC, timedelta(days=7))).as_json()["events"]
     kinds = [e["kind"] for e in events]
@@ -180,14 +155,10 @@ async def test_latest_and_search(demo_store: Store) -> None:
 async def test_analysis_is_deterministic_and_incremental(demo_store: Store) -> None:
     """Rebuilding from scratch gives the same stories; a later report joins an existing story."""
     await refresh_stories(demo_store)
-    first = await demo_store.fetchall(
-        "SELECT report_id, story_id, copy_of, cites FROM report_analysis ORDER BY report_id"
-    )
+    first = await demo_store.fetchall("SELECT report_id, story_id, copy_of, cites FROM report_analysis ORDER BY report_id")
     await demo_store.stories.clear()
     await refresh_stories(demo_store)
-    again = await demo_store.fetchall(
-        "SELECT report_id, story_id, copy_of, cites FROM report_analysis ORDER BY report_id"
-    )
+    again = await demo_store.fetchall("SELECT report_id, story_id, copy_of, cites FROM report_analysis ORDER BY report_id")
     assert [tuple(r) for r in first] == [tuple(r) for r in again]
 
     kremlin_id = int(await demo_store.scalar("SELECT id FROM reports WHERE title LIKE 'Kremlin says%'"))
@@ -198,14 +169,11 @@ async def test_analysis_is_deterministic_and_incremental(demo_store: Store) -> N
                  "that the understandings of the Alaska summit with the US still applied.", None, "en",
                  utcnow() - timedelta(hours=1), None)  # fmt: skip
     async with demo_store.transaction() as db:
-        batch = await demo_store.reports.save_batch(
-            db, feed_id=feed.id, outlet="Late Wire", entries=[late], now=utcnow()
-        )
+        batch = await demo_store.reports.save_batch(db, feed_id=feed.id, outlet="Late Wire", entries=[late], now=utcnow())
     result = await refresh_stories(demo_store)
     assert result.analysed == 1 and result.new_stories == 0
     assert (
-        await demo_store.scalar("SELECT story_id FROM report_analysis WHERE report_id = ?", (batch.new_ids[0],))
-        == kremlin_story
+        await demo_store.scalar("SELECT story_id FROM report_analysis WHERE report_id = ?", (batch.new_ids[0],)) == kremlin_story
     )
 
 
@@ -228,9 +196,7 @@ async def test_copy_that_arrives_first_is_relinked_to_the_earlier_original(store
     async with store.transaction() as db:
         o = await store.reports.save_batch(db, feed_id=orig_feed.id, outlet="Origin Wire", entries=[original], now=now)
     await refresh_stories(store)
-    rows: dict[int, int | None] = {
-        r[0]: r[1] for r in await store.fetchall("SELECT report_id, copy_of FROM report_analysis")
-    }
+    rows: dict[int, int | None] = {r[0]: r[1] for r in await store.fetchall("SELECT report_id, copy_of FROM report_analysis")}
     assert rows[o.new_ids[0]] is None and rows[c.new_ids[0]] == o.new_ids[0]
 
 
@@ -242,15 +208,11 @@ async def test_dev_clusters_group_into_their_own_stories(store: Store) -> None:
     for c_index, cluster in enumerate(clusters):
         for d_index, doc in enumerate(cluster["documents"]):
             title, text = (doc.get("title", ""), doc["text"]) if isinstance(doc, dict) else ("", doc)
-            feed = await store.feeds.add(
-                f"https://o{c_index}-{d_index}.example/rss", name=None, interval_minutes=15, now=now
-            )
+            feed = await store.feeds.add(f"https://o{c_index}-{d_index}.example/rss", name=None, interval_minutes=15, now=now)
             entry = Entry(None, f"https://o{c_index}-{d_index}.example/1", title or text[:80], text, None, "en",
                           now - timedelta(hours=6 - d_index * 0.5), None)  # fmt: skip
             async with store.transaction() as db:
-                batch = await store.reports.save_batch(
-                    db, feed_id=feed.id, outlet=f"Outlet {d_index}", entries=[entry], now=now
-                )
+                batch = await store.reports.save_batch(db, feed_id=feed.id, outlet=f"Outlet {d_index}", entries=[entry], now=now)
             owner[batch.new_ids[0]] = cluster["id"]
     await refresh_stories(store)
     rows = await store.fetchall("SELECT report_id, story_id FROM report_analysis")
@@ -299,9 +261,7 @@ def test_a_story_stops_growing_after_a_week() -> None:
     assigned: list[int] = []
     next_id = 1
     for day in range(21):
-        terms = report_terms(
-            "Witkoff and Dmitriev discuss the 28-point plan", "Talks on the Ukraine plan went on today."
-        )
+        terms = report_terms("Witkoff and Dmitriev discuss the 28-point plan", "Talks on the Ukraine plan went on today.")
         story, vec = index.assign(terms, day * 86400.0)
         if story is None:
             story, next_id = next_id, next_id + 1

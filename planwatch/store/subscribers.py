@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from planwatch.errors import NotFoundError
@@ -186,14 +186,25 @@ class OutboxRepo:
         return row is not None
 
     async def due(self, now: datetime, limit: int = 1000) -> list[OutboxItem]:
-        """Queued mail whose time has come, and mail left 'sending' by a crash (tried again)."""
+        """Queued mail whose time has come, and mail left 'sending' by a crash once its lease is over."""
         rows = await self.store.fetchall(
             "SELECT o.id, o.subscriber_id, o.kind, o.digest_date, o.message_id, o.status, o.message, o.attempts, s.email"
             " FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
-            " WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ? ORDER BY o.id LIMIT ?",
-            (to_db(now), limit),
+            " WHERE o.next_attempt_at <= ? AND (o.status = 'queued' OR (o.status = 'sending' AND o.lease_until < ?))"
+            " ORDER BY o.id LIMIT ?",
+            (to_db(now), to_db(now), limit),
         )
         return [OutboxItem(*r) for r in rows]
+
+    async def claim(self, item_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take one mail for this delivery run; False if another run has it (two runs never both send)."""
+        async with self.store.transaction() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ? WHERE id = ?"
+                " AND (status = 'queued' OR (status = 'sending' AND lease_until < ?))",
+                (to_db(now + lease), item_id, to_db(now)),
+            )
+            return cur.rowcount == 1
 
     async def mark(self, item_id: int, status: str, now: datetime, *, error: str | None = None,
                    next_attempt: datetime | None = None) -> None:  # fmt: skip
