@@ -107,14 +107,10 @@ async def run(args: argparse.Namespace) -> None:
             return render.latest_pages(found, reports)
 
         async def search() -> object:
-            return render.search_pages(
-                "Kallas AND plan", await stories.search(store, "Kallas AND plan", week, limit=25)
-            )
+            return render.search_pages("Kallas AND plan", await stories.search(store, "Kallas AND plan", week, limit=25))
 
         async def topics() -> object:
-            return render.topics_embed(
-                await guilds.visible_topics(store, GUILD), await store.topics.match_counts(), "guild:1"
-            )
+            return render.topics_embed(await guilds.visible_topics(store, GUILD), await store.topics.match_counts(), "guild:1")
 
         async def feed_list() -> object:
             return render.feeds_embed(await guilds.guild_feeds(store, GUILD))

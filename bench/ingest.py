@@ -43,9 +43,7 @@ def make_feed(index: int, entries: int, now: datetime) -> bytes:
     items = []
     for n in range(entries):
         title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12))).capitalize()
-        paragraphs = "".join(
-            "<p>" + " ".join(rng.choice(WORDS) for _ in range(rng.randint(25, 45))) + ".</p>" for _ in range(3)
-        )
+        paragraphs = "".join("<p>" + " ".join(rng.choice(WORDS) for _ in range(rng.randint(25, 45))) + ".</p>" for _ in range(3))
         when = format_datetime(now - timedelta(minutes=index * entries + n), usegmt=True)
         link = f"https://outlet{index}.example/news/{n}-{title[:20].replace(' ', '-').lower()}?utm_source=rss"
         items.append(
@@ -112,9 +110,7 @@ async def run(args: argparse.Namespace, base: str) -> None:
             poll_concurrency=args.concurrency,
         )
         store = await Store.open(settings.db_path)
-        await store.feeds.add_many(
-            [(f"{base}/feed/{i}.xml", None) for i in range(args.feeds)], interval_minutes=15, now=now
-        )
+        await store.feeds.add_many([(f"{base}/feed/{i}.xml", None) for i in range(args.feeds)], interval_minutes=15, now=now)
         poller = Poller(store, settings)
         try:
             start = time.perf_counter()

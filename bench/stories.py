@@ -58,8 +58,7 @@ def make_entries(count: int, outlets: int, rng: random.Random) -> list[tuple[str
         title = f"{actor} {action} in {place} (event {event})"
         text = (
             f"{actor} {action} in {place} on Ukraine, as talks on the Witkoff plan continued. "
-            f"The meeting in {place} was the {event}th such contact this month, {outlet} reported in dispatch {n}. "
-            + FILLER
+            f"The meeting in {place} was the {event}th such contact this month, {outlet} reported in dispatch {n}. " + FILLER
         )
         published = now - timedelta(minutes=rng.randrange(0, 23 * 60))
         out.append((outlet, Entry(f"g{n}", f"https://outlet.example/{n}", title, text, None, "en", published, None)))
@@ -79,9 +78,7 @@ async def run(args: argparse.Namespace) -> None:
                                                        interval_minutes=15, now=now)).id  # fmt: skip
         async with store.transaction() as db:
             for outlet, entry in entries:
-                batch = await store.reports.save_batch(
-                    db, feed_id=feeds[outlet], outlet=outlet, entries=[entry], now=now
-                )
+                batch = await store.reports.save_batch(db, feed_id=feeds[outlet], outlet=outlet, entries=[entry], now=now)
                 await store.topics.match_reports(db, batch.new_ids, [], now)
         start = time.perf_counter()
         analysed = await refresh_stories(store)

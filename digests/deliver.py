@@ -2,8 +2,8 @@
 transaction. A crash resumes with what is left; a mail left 'sending' is sent again, so the one
 window for a duplicate is a connection lost after the server's final reply (and before Planwatch
 recorded it). Two runs at once (the service and `digest send`) never send one mail twice: each mail
-is claimed with a lease in one conditional UPDATE. Temporary failures retry with backoff; a permanent refusal fails that mail only, and
-three in a row pause the subscriber; the rest of the batch goes on."""
+is claimed with a lease in one conditional UPDATE. Temporary failures retry with backoff; a permanent
+refusal fails that mail only, and three in a row pause the subscriber; the rest of the batch goes on."""
 
 from __future__ import annotations
 

@@ -309,9 +309,7 @@ class RecordingAdapter(AsyncWebhookAdapter):
             # For a component interaction "@original" is the message the component is on.
             self._originals.setdefault(str(payload["token"]), message_id)
 
-    def fail_next(
-        self, method: str, *, status: int = 404, code: int = 10062, message: str = "Unknown interaction"
-    ) -> None:
+    def fail_next(self, method: str, *, status: int = 404, code: int = 10062, message: str = "Unknown interaction") -> None:
         """Make the next ``method`` call (e.g. "create_interaction_response") fail as Discord would.
 
         The defaults are what Discord answers when the 3-second window was missed. 403 raises
@@ -538,9 +536,7 @@ def _record_file(file: discord.File) -> RecordedFile:
     file.reset(seek=0)
     data = file.fp.read()
     file.reset(seek=0)
-    return RecordedFile(
-        filename=file.filename or "", data=bytes(data), description=file.description, spoiler=file.spoiler
-    )
+    return RecordedFile(filename=file.filename or "", data=bytes(data), description=file.description, spoiler=file.spoiler)
 
 
 def _with_response(call: Call, response: Any) -> Call:
@@ -599,9 +595,7 @@ def prepare_client(client: ClientT, *, application_id: int = APPLICATION_ID, bot
 
 def make_client(*, application_id: int = APPLICATION_ID, intents: discord.Intents | None = None) -> discord.Client:
     """A real ``discord.Client`` (``Intents.none()`` unless given) that looks logged in; no network."""
-    client = discord.Client(
-        intents=intents if intents is not None else discord.Intents.none(), application_id=application_id
-    )
+    client = discord.Client(intents=intents if intents is not None else discord.Intents.none(), application_id=application_id)
     return prepare_client(client, application_id=application_id)
 
 
@@ -1144,9 +1138,7 @@ class DiscordSpec:
 
     def validate_commands(self, payload: Sequence[Mapping[str, Any]]) -> None:
         """The bulk-overwrite body ``[c.to_dict(tree) for c in tree.get_commands()]`` (PUT .../commands)."""
-        problems = [
-            f"[{i}] {p}" for i, c in enumerate(payload) for p in self.errors("ApplicationCommandUpdateRequest", c)
-        ]
+        problems = [f"[{i}] {p}" for i, c in enumerate(payload) for p in self.errors("ApplicationCommandUpdateRequest", c)]
         if len(payload) > 130:  # the PUT body's maxItems in the spec
             problems.append(f"{len(payload)} commands; a bulk overwrite takes at most 130")
         if problems:

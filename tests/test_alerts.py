@@ -106,9 +106,7 @@ async def test_story_through_three_feeds_is_one_post_and_two_edits(
     """One message per story; as outlets join, it is edited (\"now reported by 3 outlets\"); no backlog."""
     feeds, poller = world
     # The first poll of every feed is backlog, even if it holds a story on the topic.
-    feeds.items["a"] = [
-        item("a", 0, "Old: Kremlin denies new peace plan for Ukraine", "Peskov denied any new plan. " * 3, 30)
-    ]
+    feeds.items["a"] = [item("a", 0, "Old: Kremlin denies new peace plan for Ukraine", "Peskov denied any new plan. " * 3, 30)]
     await poller.poll_once(force=True)
     await set_alerts(store, GUILD, CHANNEL, None)
     sink = RecordingSink()
@@ -148,9 +146,7 @@ async def test_hourly_allowance_defers_extra_stories(store: Store, world: tuple[
     assert run.posted == 1 and len(sink.sent) == 2
 
 
-async def test_feed_health_is_said_once_and_recovery_once(
-    store: Store, settings: Settings, feed_server: FeedServer
-) -> None:
+async def test_feed_health_is_said_once_and_recovery_once(store: Store, settings: Settings, feed_server: FeedServer) -> None:
     """A failing feed is announced once (not at every failure), and again when it works."""
     healthy = {"ok": False}
 
@@ -159,9 +155,7 @@ async def test_feed_health_is_said_once_and_recovery_once(
             raise web.HTTPServiceUnavailable()
         return web.Response(body=rss([]), content_type="application/rss+xml")
 
-    feed, _ = await add_guild_feed(
-        store, settings, GUILD, feed_server.route("/flaky.xml", flaky), name="Flaky", interval=None
-    )
+    feed, _ = await add_guild_feed(store, settings, GUILD, feed_server.route("/flaky.xml", flaky), name="Flaky", interval=None)
     await set_alerts(store, GUILD, CHANNEL, None)
     poller = Poller(store, settings)
     sink = RecordingSink()

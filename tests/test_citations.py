@@ -453,9 +453,7 @@ def test_precision_and_recall_on_the_labelled_file(extract: Extractor, file_case
     assert_quality(extract, file_cases)
 
 
-def test_precision_and_recall_on_file_and_seed_cases(
-    extract: Extractor, file_cases: list[Case], seed_cases: list[Case]
-) -> None:
+def test_precision_and_recall_on_file_and_seed_cases(extract: Extractor, file_cases: list[Case], seed_cases: list[Case]) -> None:
     assert_quality(extract, [*file_cases, *seed_cases])
 
 
@@ -489,9 +487,7 @@ OWN_OUTLET_TEXT = (
         ("Bloomberg", ["Financial Times", "Reuters"]),
     ],
 )
-def test_the_reporting_outlet_never_cites_itself(
-    extract: Extractor, own_outlet: str | None, expected: list[str]
-) -> None:
+def test_the_reporting_outlet_never_cites_itself(extract: Extractor, own_outlet: str | None, expected: list[str]) -> None:
     assert extract(OWN_OUTLET_TEXT, own_outlet=own_outlet) == expected
 
 

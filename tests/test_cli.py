@@ -37,9 +37,7 @@ async def in_thread(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int
     return code, out, err
 
 
-async def test_feeds_poll_articles_roundtrip(
-    db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_feeds_poll_articles_roundtrip(db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
     """feeds add -> poll --once -> articles --json, with the documented shapes."""
     url = feed_server.static(
         "/feed.xml",
@@ -74,9 +72,7 @@ async def test_feeds_poll_articles_roundtrip(
     assert json.loads(out)[0]["status"] == "ok"
 
 
-async def test_poll_exits_zero_when_a_feed_fails(
-    db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_poll_exits_zero_when_a_feed_fails(db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
     """A failing feed is one line with its error; the command still exits 0."""
     await in_thread(capsys, "--db", db, "feeds", "add", feed_server.url("/missing.xml"))
     code, out, _ = await in_thread(capsys, "--db", db, "poll", "--once")
@@ -159,9 +155,7 @@ def test_db_migrate_and_console_script(tmp_path: Path) -> None:
     assert "schema is up to date" in proc.stdout
 
 
-async def test_ask_commands_and_their_json(
-    db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_ask_commands_and_their_json(db: str, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]) -> None:
     """ask summary|sources|timeline|latest|search through the real CLI, with the documented shapes."""
     from planwatch.demo.server import DemoServer, sample_feed_names
 

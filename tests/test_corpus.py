@@ -291,9 +291,7 @@ def real_feed_files() -> tuple[Path, list[Path]]:
     return root, files
 
 
-async def ingest_real_feeds(
-    store: Store, feed_ids: dict[str, int] | None = None
-) -> tuple[list[Outcome], dict[str, int]]:
+async def ingest_real_feeds(store: Store, feed_ids: dict[str, int] | None = None) -> tuple[list[Outcome], dict[str, int]]:
     """Every real-feeds file through the pipeline, one feed row per file (created unless given)."""
     root, files = real_feed_files()
     now = utcnow()
@@ -305,9 +303,7 @@ async def ingest_real_feeds(
         if rel not in ids:
             ids[rel] = (await store.feeds.add(url, name=None, interval_minutes=15, now=now)).id
         outcomes.append(
-            await ingest(
-                store, path=rel, feed_id=ids[rel], url=url, body=path.read_bytes(), content_type=SERVED_AS, now=now
-            )
+            await ingest(store, path=rel, feed_id=ids[rel], url=url, body=path.read_bytes(), content_type=SERVED_AS, now=now)
         )
     return outcomes, ids
 

@@ -148,9 +148,7 @@ def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Clien
 
     @tree.command(name="ping", description="Mentions a user, and only that user")
     @app_commands.describe(who="Who to ping", period="Which period", days="How many days")
-    @app_commands.choices(
-        period=[app_commands.Choice(name="day", value="d"), app_commands.Choice(name="week", value="w")]
-    )
+    @app_commands.choices(period=[app_commands.Choice(name="day", value="d"), app_commands.Choice(name="week", value="w")])
     async def ping(
         interaction: discord.Interaction,
         who: discord.User,
@@ -287,9 +285,7 @@ async def test_reply_with_embed(
     assert call.params == {"with_response": "1"}
     assert call.webhook_id is not None and call.token is not None
     (embed,) = call.embeds
-    assert embed["title"] == "Digest" and embed["fields"] == [
-        {"name": "Reuters", "value": "First report", "inline": False}
-    ]
+    assert embed["title"] == "Digest" and embed["fields"] == [{"name": "Reuters", "value": "First report", "inline": False}]
     assert embed["timestamp"].startswith("2025-01-02T03:04:05")
     assert call.body["allowed_mentions"] == {"parse": []}
     assert not call.ephemeral
@@ -330,9 +326,7 @@ async def test_defer_then_edit_original(
     spec.validate_call(edit)
 
 
-async def test_autocomplete(
-    client: discord.Client, tree: app_commands.CommandTree[discord.Client], spec: DiscordSpec
-) -> None:
+async def test_autocomplete(client: discord.Client, tree: app_commands.CommandTree[discord.Client], spec: DiscordSpec) -> None:
     payload = interaction_payload(name="follow", type=4, options=[option("topic", "b")], focused="topic")
     call = only(await invoke(tree, client, payload))
     assert call.type == 8
@@ -383,9 +377,7 @@ async def test_failing_check_replies_ephemerally(
     spec.validate_call(call)
 
 
-async def test_command_error_and_unknown_command(
-    client: discord.Client, tree: app_commands.CommandTree[discord.Client]
-) -> None:
+async def test_command_error_and_unknown_command(client: discord.Client, tree: app_commands.CommandTree[discord.Client]) -> None:
     calls = await invoke(tree, client, interaction_payload(name="boom"))
     assert isinstance(calls.interaction.extras["error"], app_commands.CommandInvokeError)
     assert only(calls).content == "Something went wrong."
@@ -555,9 +547,7 @@ async def test_roles_and_channels_need_the_guild_cached(
 ) -> None:
     news = 1_100_000_000_000_000_777
     resolved = {"channels": {str(news): {"id": str(news), "name": "news", "type": 0, "permissions": "1024"}}}
-    payload = interaction_payload(
-        name="alerts", options=[option("channel", str(news), 7)], resolved=resolved, roles=[555]
-    )
+    payload = interaction_payload(name="alerts", options=[option("channel", str(news), 7)], resolved=resolved, roles=[555])
     # Without the guilds intent's cache the member's role ids resolve to nothing: has_role refuses.
     calls = await invoke(tree, client, payload)
     assert isinstance(calls.interaction.extras["error"], app_commands.MissingRole)
@@ -574,9 +564,7 @@ async def test_invoke_waits_for_tasks_the_command_starts(
         await invoke(tree, client, interaction_payload(name="refresh", options=[option("fail", True)]))
 
 
-async def test_command_waiting_for_a_button(
-    client: discord.Client, tree: app_commands.CommandTree[discord.Client]
-) -> None:
+async def test_command_waiting_for_a_button(client: discord.Client, tree: app_commands.CommandTree[discord.Client]) -> None:
     adapter = RecordingAdapter()
     running = asyncio.create_task(invoke(tree, client, interaction_payload(name="wipe"), adapter=adapter))
     while not adapter.calls:  # the command has sent its question and now waits for the click

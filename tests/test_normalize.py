@@ -29,9 +29,7 @@ def test_html_to_text_drops_script_style_and_markup() -> None:
 
 def test_html_to_text_single_line_and_double_escaped_markup() -> None:
     """Titles become one line, and markup escaped twice (&lt;b&gt;) is still stripped."""
-    assert html_to_text("Plan &lt;script&gt;alert(1)&lt;/script&gt; <b>leaked</b>\n now", single_line=True) == (
-        "Plan leaked now"
-    )
+    assert html_to_text("Plan &lt;script&gt;alert(1)&lt;/script&gt; <b>leaked</b>\n now", single_line=True) == ("Plan leaked now")
     assert html_to_text("AT&amp;T &amp; co") == "AT&T & co"
     assert html_to_text(None) == ""
     assert html_to_text("a\x00b\x1fc") == "abc"

@@ -566,9 +566,7 @@ async def test_requests_carry_the_planwatch_user_agent(
         ("ftp://example.com/x", "must start with http:// or https://"),
     ],
 )
-async def test_add_feed_refuses_non_public_and_non_web_urls(
-    store: Store, settings: Settings, url: str, why: str
-) -> None:
+async def test_add_feed_refuses_non_public_and_non_web_urls(store: Store, settings: Settings, url: str, why: str) -> None:
     """With allow_private_feeds off, adding an internal or non-http(s) URL is refused with the reason."""
     guarded = settings.with_overrides(allow_private_feeds=False)
     with pytest.raises(UsageError) as caught:
@@ -664,9 +662,7 @@ async def test_many_feeds_poll_once_stores_all_within_the_per_host_bound(
     peak = 0
 
     def handler_for(n: int) -> RouteHandler:
-        body = rss(
-            [{"title": f"Story {n} from feed {n}", "link": f"https://outlet{n}.example/{n}"}], title=f"Outlet {n}"
-        )
+        body = rss([{"title": f"Story {n} from feed {n}", "link": f"https://outlet{n}.example/{n}"}], title=f"Outlet {n}")
 
         async def handler(request: web.Request) -> web.Response:
             nonlocal in_flight, peak

@@ -20,9 +20,7 @@ def items(prefix: str) -> list[dict[str, str]]:
     return [{"title": f"{prefix} report {n}", "link": f"https://o.example/{prefix}/{n}"} for n in range(4)]
 
 
-async def test_worker_process_parses_and_recovers_from_a_crash(
-    store: Store, settings: Settings, feed_server: FeedServer
-) -> None:
+async def test_worker_process_parses_and_recovers_from_a_crash(store: Store, settings: Settings, feed_server: FeedServer) -> None:
     """With parse_workers=1 feeds parse in another process; if it dies, the next poll starts a new one."""
     settings = settings.with_overrides(parse_workers=1)
     body = {"value": rss(items("first"))}
@@ -37,9 +35,7 @@ async def test_worker_process_parses_and_recovers_from_a_crash(
         assert (first.outcome, first.new) == ("new", 4)
         pool = poller._executor
         assert isinstance(pool, ProcessPoolExecutor)
-        for pid in [
-            p.pid for p in pool._processes.values() if p.pid is not None
-        ]:  # the worker dies, as under the OOM killer
+        for pid in [p.pid for p in pool._processes.values() if p.pid is not None]:  # the worker dies, as under the OOM killer
             os.kill(pid, signal.SIGKILL)
         await asyncio.sleep(0.5)
         body["value"] = rss(items("second"))
@@ -53,9 +49,7 @@ async def test_worker_process_parses_and_recovers_from_a_crash(
     assert await store.reports.count() == 8
 
 
-async def test_parse_errors_cross_the_process_boundary(
-    store: Store, settings: Settings, feed_server: FeedServer
-) -> None:
+async def test_parse_errors_cross_the_process_boundary(store: Store, settings: Settings, feed_server: FeedServer) -> None:
     """A not-a-feed error raised in the worker process arrives whole, as the feed's last_error."""
     settings = settings.with_overrides(parse_workers=1)
     url = feed_server.static("/page", b"<!doctype html><html><body>Our site</body></html>", content_type="text/html")

@@ -33,9 +33,7 @@ def slow_feed(n: int, delay: float, hits: list[str]) -> RouteHandler:
     return handler
 
 
-async def test_stop_does_not_start_feeds_still_queued(
-    store: Store, settings: Settings, feed_server: FeedServer
-) -> None:
+async def test_stop_does_not_start_feeds_still_queued(store: Store, settings: Settings, feed_server: FeedServer) -> None:
     """After stop(), feeds waiting for a slot are not fetched; the one under way finishes and commits."""
     settings = settings.with_overrides(poll_per_host=1)
     hits: list[str] = []
@@ -56,9 +54,7 @@ async def test_stop_does_not_start_feeds_still_queued(
     assert all(f.consecutive_failures == 0 for f in await store.feeds.list_all())  # not counted as failures
 
 
-async def test_a_busy_host_does_not_starve_other_hosts(
-    store: Store, settings: Settings, feed_server: FeedServer
-) -> None:
+async def test_a_busy_host_does_not_starve_other_hosts(store: Store, settings: Settings, feed_server: FeedServer) -> None:
     """Waiting for a busy host's slot holds no global slot: another host's feed is served early."""
     settings = settings.with_overrides(poll_per_host=1, poll_concurrency=2)
     hits: list[str] = []
