@@ -40,12 +40,16 @@ class Window:
     zone: ZoneInfo
 
 
-def window_for(subscriber: Subscriber, digest_date: date, now: datetime) -> Window:
-    """The 24 hours before the subscriber's delivery time that day (or before now, if that is earlier)."""
+def window_for(subscriber: Subscriber, digest_date: date, now: datetime, previous_end: datetime | None = None) -> Window:
+    """Up to the subscriber's delivery time that day (or now, if that is earlier), from where their last
+    digest ended (so a digest sent early leaves no gap), or the last 24 hours when there was none."""
     zone = ZoneInfo(subscriber.timezone)
     slot = datetime(digest_date.year, digest_date.month, digest_date.day, subscriber.hour, tzinfo=zone)
     end = min(slot, now.astimezone(zone))
-    return Window(end - timedelta(hours=24), end, digest_date, zone)
+    start = end - timedelta(hours=24)
+    if previous_end is not None and end - timedelta(hours=48) <= previous_end < end:
+        start = previous_end.astimezone(zone)
+    return Window(start, end, digest_date, zone)
 
 
 def _sources(reports: list[AnalysedReport], zone: ZoneInfo) -> list[dict[str, Any]]:

@@ -44,13 +44,14 @@ async def queue_digest(
     """'queued', 'skipped' (nothing new) or 'exists' (that day's digest was handled before)."""
     if await store.outbox.exists(subscriber.id, "digest", day.isoformat()):
         return "exists"
-    composed = await composer.digest(subscriber, window_for(subscriber, day, now))
+    window = window_for(subscriber, day, now, await store.outbox.last_window_end(subscriber.id))
+    composed = await composer.digest(subscriber, window)
     message_id = str(composed.message["Message-ID"])
     if not composed.has_news and not settings.digest_send_empty:
-        await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, b"", now)
+        await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, b"", now, window.end)
         await store.outbox.mark_skipped(subscriber.id, day.isoformat())
         return "skipped"
-    queued = await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, composed.as_bytes(), now)
+    queued = await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, composed.as_bytes(), now, window.end)
     return "queued" if queued else "exists"
 
 

@@ -43,19 +43,10 @@ STORE, SETTINGS, SIGNER, ENV, HEALTH = (
 )  # fmt: skip
 
 
-@web.middleware
-async def security_headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # 404, 405, 413...: the same headers, then on its way
-        for name, value in SECURITY_HEADERS.items():
-            exc.headers.setdefault(name, value)
-        raise
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response as it is prepared: pages, 404s and 405s, and a 500 from a bug alike."""
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
 
 
 def _page(request: web.Request, status: int, title: str, message: str, **extra: Any) -> web.Response:
@@ -160,7 +151,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def make_app(store: Store, settings: Settings, health: HealthProbe | None = None) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024)
+    app.on_response_prepare.append(security_headers)
     app[STORE] = store
     app[SETTINGS] = settings
     app[SIGNER] = await signer_for(store, settings)

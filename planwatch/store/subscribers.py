@@ -163,17 +163,31 @@ class OutboxRepo:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    async def last_window_end(self, subscriber_id: int) -> datetime | None:
+        value = await self.store.scalar(
+            "SELECT max(window_end) FROM outbox WHERE subscriber_id = ? AND kind = 'digest'", (subscriber_id,)
+        )
+        return None if value is None else from_db(value)
+
     async def queue(
-        self, subscriber_id: int, kind: str, digest_date: str, message_id: str, message: bytes, now: datetime
+        self,
+        subscriber_id: int,
+        kind: str,
+        digest_date: str,
+        message_id: str,
+        message: bytes,
+        now: datetime,
+        window_end: datetime | None = None,
     ) -> bool:
         """False when that mail was queued before (the UNIQUE key): nothing is queued twice."""
         try:
             async with self.store.transaction() as db:
                 await db.execute(
                     "INSERT INTO outbox (subscriber_id, kind, digest_date, message_id, status, message,"
-                    " next_attempt_at, queued_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-                    (subscriber_id, kind, digest_date, message_id, message, to_db(now), to_db(now)),
-                )
+                    " next_attempt_at, queued_at, window_end) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
+                    (subscriber_id, kind, digest_date, message_id, message, to_db(now), to_db(now),
+                     to_db(window_end) if window_end else None),
+                )  # fmt: skip
         except sqlite3.IntegrityError:
             return False
         return True
@@ -209,9 +223,7 @@ class OutboxRepo:
     async def mark(self, item_id: int, status: str, now: datetime, *, error: str | None = None,
                    next_attempt: datetime | None = None) -> None:  # fmt: skip
         async with self.store.transaction() as db:
-            if status == "sending":
-                await db.execute("UPDATE outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ?", (item_id,))
-            elif status == "sent":
+            if status == "sent":
                 await db.execute(
                     "UPDATE outbox SET status = 'sent', sent_at = ?, message = NULL, last_error = NULL WHERE id = ?",
                     (to_db(now), item_id),
