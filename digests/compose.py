@@ -7,8 +7,10 @@ A digest body is rendered once per (topics, window) with placeholders for what d
 
 from __future__ import annotations
 
+import base64
 import email.policy
 import html
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
@@ -39,11 +41,45 @@ CONFIRM_VALID = timedelta(hours=48)
 
 @dataclass(frozen=True, slots=True)
 class Composed:
-    message: EmailMessage
+    """A mail: its headers (made by the email package, which folds and encodes them correctly) and its
+    two parts. The MIME body is assembled here, each part base64-encoded: the email package's
+    quoted-printable encoder took 3.5 of a digest's 5 ms for a 100 KB HTML part; base64 in C takes 0.5."""
+
+    headers: EmailMessage
+    text: str
+    html: str
     has_news: bool
 
+    @property
+    def message_id(self) -> str:
+        return str(self.headers["Message-ID"])
+
     def as_bytes(self) -> bytes:
-        return self.message.as_bytes()
+        boundary = f"=_planwatch_{secrets.token_hex(12)}"  # '_' is not in the base64 alphabet
+        head = self.headers.as_bytes().rstrip(b"\r\n")
+        parts = [
+            head,
+            b"MIME-Version: 1.0",
+            f'Content-Type: multipart/alternative; boundary="{boundary}"'.encode(),
+            b"",
+            f"--{boundary}".encode(),
+            *_part("plain", self.text),
+            f"--{boundary}".encode(),
+            *_part("html", self.html),
+            f"--{boundary}--".encode(),
+            b"",
+        ]
+        return b"\r\n".join(parts)
+
+
+def _part(subtype: str, content: str) -> list[bytes]:
+    encoded = base64.encodebytes(content.encode("utf-8")).replace(b"\n", b"\r\n").rstrip(b"\r\n")
+    return [
+        f'Content-Type: text/{subtype}; charset="utf-8"'.encode(),
+        b"Content-Transfer-Encoding: base64",
+        b"",
+        encoded,
+    ]
 
 
 def _sender_domain(settings: Settings) -> str:
@@ -78,11 +114,6 @@ def _headers(message: EmailMessage, settings: Settings, to: str, subject: str, m
     message["Auto-Submitted"] = "auto-generated"
 
 
-def _alternative(message: EmailMessage, text: str, html_body: str) -> None:
-    message.set_content(text)  # text/plain first
-    message.add_alternative(html_body, subtype="html")
-
-
 @dataclass
 class DigestComposer:
     settings: Settings
@@ -110,8 +141,7 @@ class DigestComposer:
         text = text.replace(_EMAIL, subscriber.email).replace(_UNSUB, own["unsubscribe"]).replace(_VIEW, own["view"])
         message = EmailMessage(policy=MAIL_POLICY)
         _headers(message, self.settings, subscriber.email, subject, message_id, own["unsubscribe"], "digest")
-        _alternative(message, text, html_body)
-        return Composed(message, has_news)
+        return Composed(message, text, html_body, has_news)
 
     def _render(self, subscriber: Subscriber, window: Window, sections: list[dict[str, Any]]) -> tuple[str, str, str, bool]:
         has_news = any(s["report_count"] for s in sections)
@@ -150,5 +180,4 @@ class DigestComposer:
         html_body, text = render_pair(self.env, "confirm", confirm=confirm)
         message = EmailMessage(policy=MAIL_POLICY)
         _headers(message, self.settings, subscriber.email, "Confirm your Planwatch digest", message_id, None, "confirm")
-        _alternative(message, text, html_body)
-        return Composed(message, True)
+        return Composed(message, text, html_body, True)

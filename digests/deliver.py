@@ -1,30 +1,35 @@
-"""Sending what is queued: each mail is marked 'sending' before it goes and 'sent' after, each in its own
-transaction. A crash resumes with what is left; a mail left 'sending' is sent again, so the one
-window for a duplicate is a connection lost after the server's final reply (and before Planwatch
-recorded it). Two runs at once (the service and `digest send`) never send one mail twice: each mail
-is claimed with a lease in one conditional UPDATE. Temporary failures retry with backoff; a permanent
-refusal fails that mail only, and three in a row pause the subscriber; the rest of the batch goes on."""
+"""Sending what is queued: each mail is claimed (in batches, with a lease) and recorded as sent right
+after the server accepts it, each record its own transaction. A crash resumes with what is left: mail
+still claimed by the dead run goes again when its lease is over. The one window for a duplicate is a
+connection lost after the server's final reply and before Planwatch recorded it (a mail's "sent" is
+written while the next one is being sent, so that is one mail at most). Two runs at once (the
+service and `digest send`) never send one mail twice. Temporary failures retry with backoff; a
+permanent refusal fails that mail only, and three in a row pause the subscriber; the batch goes on."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from digests.mailer import Mailer, PermanentFailure, TemporaryFailure, outbox_key
-from planwatch.errors import ConfigError
 from planwatch.store import Store
+from planwatch.store.subscribers import OutboxItem
 from planwatch.timeutil import utcnow
 
 log = logging.getLogger("planwatch.digests")
 PAUSE_AFTER = 3  # permanent refusals in a row before a subscriber is paused
 GIVE_UP_AFTER = 8  # attempts of one mail (about 4 hours of backoff)
 MAX_RETRY_DELAY = timedelta(hours=2)
-# A mail being sent belongs to its run this long; after a crash it is tried again once this is over.
-LEASE = timedelta(minutes=5)
+# Mails are claimed CLAIM_BATCH at a time and belong to their run for LEASE: long enough to send a whole
+# batch at the SMTP timeout (20 x 30 s), and after a crash they are tried again once it is over.
+LEASE = timedelta(minutes=15)
+CLAIM_BATCH = 20
+PAGE = 200  # mails loaded at once (each holds its rendered message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,44 +53,67 @@ async def deliver_due(
     rate: float,
     clock: Callable[[], datetime] = utcnow,
 ) -> DeliveryResult:
-    sent = retried = failed = paused = 0
+    totals = [0, 0, 0, 0]  # sent, retried, failed, paused
     envelope_from = parseaddr(sender)[1] or sender
     interval = 1.0 / rate if rate > 0 else 0.0
+    run = secrets.token_hex(8)
+    recording: asyncio.Task[None] | None = None  # "sent" of the previous mail, written while this one goes
     try:
-        for item in await store.outbox.due(clock()):
-            if item.message is None:  # nothing to send (should not happen): do not loop on it
-                await store.outbox.mark(item.id, "failed", clock(), error="no message stored")
-                continue
-            if not await store.outbox.claim(item.id, clock(), LEASE):
-                continue  # another delivery run took it
-            key = outbox_key(item.digest_date, item.kind, item.subscriber_id, item.message_id)
-            try:
-                await mailer.send(envelope_from, item.email, item.message, key=key)
-            except TemporaryFailure as exc:
-                attempts = item.attempts + 1
-                if attempts >= GIVE_UP_AFTER:
-                    await store.outbox.mark(item.id, "failed", clock(), error=f"gave up after {attempts} attempts: {exc}")
-                    failed += 1
-                else:
-                    await store.outbox.mark(item.id, "queued", clock(), error=str(exc),
-                                            next_attempt=clock() + retry_delay(attempts))  # fmt: skip
-                    retried += 1
-                log.warning("mail #%s to subscriber %s: temporary failure: %s", item.id, item.subscriber_id, exc)
-                continue
-            except PermanentFailure as exc:
-                await store.outbox.mark(item.id, "failed", clock(), error=str(exc))
-                failed += 1
-                if await store.subscribers.record_failure(item.subscriber_id, PAUSE_AFTER):
-                    paused += 1
-                    log.warning("subscriber %s paused after %d refusals", item.subscriber_id, PAUSE_AFTER)
-                continue
-            await store.outbox.mark(item.id, "sent", clock())
-            await store.subscribers.record_success(item.subscriber_id)
-            sent += 1
-            if interval:
-                await asyncio.sleep(interval)
-    except ConfigError:
-        raise
+        while due := await store.outbox.due(clock(), limit=PAGE):
+            claimed: set[int] = set()
+            for index, item in enumerate(due):
+                if index % CLAIM_BATCH == 0:  # claimed in batches; each mail is still recorded as sent at once
+                    claimed |= await store.outbox.claim([i.id for i in due[index : index + CLAIM_BATCH]], run, clock(), LEASE)
+                if item.id not in claimed:
+                    continue  # another delivery run took it
+                if item.message is None:  # nothing to send (should not happen): do not loop on it
+                    await store.outbox.mark(item.id, "failed", clock(), error="no message stored")
+                    totals[2] += 1
+                    continue
+                try:
+                    await mailer.send(envelope_from, item.email, item.message, key=_key(item))
+                except (TemporaryFailure, PermanentFailure) as exc:
+                    if recording is not None:
+                        await recording
+                        recording = None
+                    outcome = await _failed(store, item, exc, clock)
+                    totals[outcome] += 1
+                    totals[2] += outcome == 3  # a paused subscriber's mail failed too
+                    continue
+                if recording is not None:
+                    await recording
+                recording = asyncio.create_task(store.outbox.mark_sent(item.id, item.subscriber_id, clock()))
+                totals[0] += 1
+                if interval:
+                    await asyncio.sleep(interval)
+            if not claimed:
+                break  # everything left belongs to another run
+        if recording is not None:
+            await recording
+            recording = None
     finally:
+        if recording is not None:
+            await asyncio.shield(recording)  # a mail the server accepted is recorded, even when cancelled
         await mailer.close()
-    return DeliveryResult(sent, retried, failed, paused)
+    return DeliveryResult(*totals)
+
+
+def _key(item: OutboxItem) -> str:
+    return outbox_key(item.digest_date, item.kind, item.subscriber_id, item.message_id)
+
+
+async def _failed(store: Store, item: OutboxItem, exc: Exception, clock: Callable[[], datetime]) -> int:
+    """1 to retry, 2 failed, 3 failed and the subscriber paused."""
+    if isinstance(exc, TemporaryFailure):
+        log.warning("mail #%s to subscriber %s: temporary failure: %s", item.id, item.subscriber_id, exc)
+        attempts = item.attempts + 1
+        if attempts >= GIVE_UP_AFTER:
+            await store.outbox.mark(item.id, "failed", clock(), error=f"gave up after {attempts} attempts: {exc}")
+            return 2
+        await store.outbox.mark(item.id, "queued", clock(), error=str(exc), next_attempt=clock() + retry_delay(attempts))
+        return 1
+    await store.outbox.mark(item.id, "failed", clock(), error=str(exc))
+    if await store.subscribers.record_failure(item.subscriber_id, PAUSE_AFTER):
+        log.warning("subscriber %s paused after %d refusals", item.subscriber_id, PAUSE_AFTER)
+        return 3
+    return 2

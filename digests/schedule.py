@@ -46,7 +46,7 @@ async def queue_digest(
         return "exists"
     window = window_for(subscriber, day, now, await store.outbox.last_window_end(subscriber.id))
     composed = await composer.digest(subscriber, window)
-    message_id = str(composed.message["Message-ID"])
+    message_id = composed.message_id
     if not composed.has_news and not settings.digest_send_empty:
         await store.outbox.queue(subscriber.id, "digest", day.isoformat(), message_id, b"", now, window.end)
         await store.outbox.mark_skipped(subscriber.id, day.isoformat())
@@ -86,4 +86,4 @@ async def queue_confirmation(
     if await store.outbox.exists(subscriber.id, "confirm", day):
         return False
     composed = composer.confirmation(subscriber, requested_via)
-    return await store.outbox.queue(subscriber.id, "confirm", day, str(composed.message["Message-ID"]), composed.as_bytes(), now)
+    return await store.outbox.queue(subscriber.id, "confirm", day, composed.message_id, composed.as_bytes(), now)

@@ -101,9 +101,7 @@ async def view_digest(request: web.Request) -> web.Response:
         return _bad_token(request, exc if isinstance(exc, PlanwatchError) else BadToken("this link is not valid"))
     composer = await composer_for(request.app[STORE], request.app[SETTINGS])
     composed = await composer.digest(subscriber, window_for(subscriber, day, utcnow()))
-    html_part = composed.message.get_body(preferencelist=("html",))
-    body = html_part.get_content() if html_part is not None else ""
-    return web.Response(text=body, content_type="text/html", charset="utf-8")
+    return web.Response(text=composed.html, content_type="text/html", charset="utf-8")
 
 
 async def subscribe_form(request: web.Request) -> web.Response:

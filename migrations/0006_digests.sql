@@ -41,6 +41,7 @@ CREATE TABLE outbox (
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT    NOT NULL,
     lease_until     TEXT,                             -- 'sending' belongs to one delivery run until then
+    claimed_by      TEXT,                             -- which run (a random token)
     window_end      TEXT,                             -- the digest covered reports first seen up to this
     last_error      TEXT,
     queued_at       TEXT    NOT NULL,

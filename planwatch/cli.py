@@ -360,13 +360,11 @@ async def cmd_digest(ns: argparse.Namespace, settings: Settings) -> int:
             subscriber = found[0]
             local = now.astimezone(ZoneInfo(subscriber.timezone))
             composed = await composer.digest(subscriber, window_for(subscriber, local.date(), now))
-            html_part = composed.message.get_body(preferencelist=("html",))
-            text_part = composed.message.get_body(preferencelist=("plain",))
             if ns.html:
-                await asyncio.to_thread(Path(ns.html).write_text, html_part.get_content() if html_part else "", "utf-8")
+                await asyncio.to_thread(Path(ns.html).write_text, composed.html, "utf-8")
                 print(f"wrote {ns.html}")
             if ns.text or not ns.html:
-                print(text_part.get_content() if text_part else "")
+                print(composed.text)
             return 0
         try:
             day = dt.date.fromisoformat(ns.date) if ns.date else now.date()

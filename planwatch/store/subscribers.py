@@ -210,15 +210,22 @@ class OutboxRepo:
         )
         return [OutboxItem(*r) for r in rows]
 
-    async def claim(self, item_id: int, now: datetime, lease: timedelta) -> bool:
-        """Take one mail for this delivery run; False if another run has it (two runs never both send)."""
+    async def claim(self, item_ids: list[int], run: str, now: datetime, lease: timedelta) -> set[int]:
+        """Take mails for this delivery run, in one transaction; returns those it got (another run may
+        hold some): two runs never both send one mail."""
+        if not item_ids:
+            return set()
+        marks = ",".join("?" * len(item_ids))
         async with self.store.transaction() as db:
-            cur = await db.execute(
-                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ? WHERE id = ?"
-                " AND (status = 'queued' OR (status = 'sending' AND lease_until < ?))",
-                (to_db(now + lease), item_id, to_db(now)),
+            await db.execute(
+                "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?, claimed_by = ?"
+                f" WHERE id IN ({marks}) AND (status = 'queued' OR (status = 'sending' AND lease_until < ?))",
+                [to_db(now + lease), run, *item_ids, to_db(now)],
             )
-            return cur.rowcount == 1
+            async with db.execute(
+                f"SELECT id FROM outbox WHERE claimed_by = ? AND status = 'sending' AND id IN ({marks})", [run, *item_ids]
+            ) as cur:
+                return {row[0] for row in await cur.fetchall()}
 
     async def mark(self, item_id: int, status: str, now: datetime, *, error: str | None = None,
                    next_attempt: datetime | None = None) -> None:  # fmt: skip
@@ -237,6 +244,18 @@ class OutboxRepo:
                 await db.execute(
                     "UPDATE outbox SET status = 'failed', last_error = ?, message = NULL WHERE id = ?", (error, item_id)
                 )
+
+    async def mark_sent(self, item_id: int, subscriber_id: int, now: datetime) -> None:
+        """Sent, and the subscriber's run of refusals ends: one transaction for both."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message = NULL, last_error = NULL WHERE id = ?",
+                (to_db(now), item_id),
+            )
+            await db.execute(
+                "UPDATE subscribers SET consecutive_failures = 0 WHERE id = ? AND consecutive_failures != 0",
+                (subscriber_id,),
+            )
 
     async def mark_skipped(self, subscriber_id: int, digest_date: str) -> None:
         async with self.store.transaction() as db:
