@@ -148,24 +148,26 @@ class TimedOutbox(OutboxRepo):
         self.starts: list[float] = []
         self.ends: list[float] = []
 
-    async def exists(self, subscriber_id: int, kind: str, digest_date: str) -> bool:
+    async def exists(self, *args: Any, **kwargs: Any) -> bool:
         self.starts.append(time.perf_counter())
-        return await super().exists(subscriber_id, kind, digest_date)
+        return await super().exists(*args, **kwargs)
 
-    async def queue(
-        self,
-        subscriber_id: int,
-        kind: str,
-        digest_date: str,
-        message_id: str,
-        message: bytes,
-        now: datetime,
-        window_end: datetime | None = None,
-    ) -> bool:
+    async def queue(self, *args: Any, **kwargs: Any) -> bool:
         try:
-            return await super().queue(subscriber_id, kind, digest_date, message_id, message, now, window_end)
+            return await super().queue(*args, **kwargs)
         finally:
             self.ends.append(time.perf_counter())
+
+
+async def queued_messages(store: Store) -> list[tuple[str, bytes]]:
+    """(recipient, message bytes) of every mail waiting, read back as Planwatch's delivery reads them."""
+    items = await store.outbox.due(utcnow(), limit=1_000_000)
+    out: list[tuple[str, bytes]] = []
+    for start in range(0, len(items), 500):
+        part = items[start : start + 500]
+        messages = await store.outbox.messages([item.id for item in part])
+        out += [(item.email, messages[item.id]) for item in part if item.id in messages]
+    return out
 
 
 # --- sending --------------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ async def bare_send(port: int, sender: str, messages: list[tuple[str, bytes]]) -
 
 
 async def planwatch_send(store: Store, settings: Settings, port: int) -> tuple[DeliveryResult, float]:
-    """deliver_due until nothing is due: it takes up to 1,000 mails a call (outbox.due), as the job would."""
+    """deliver_due (rate 0: no throttle), called again until a call finds nothing left to send."""
     mailer = SmtpMailer(f"smtp://127.0.0.1:{port}")
     results: list[DeliveryResult] = []
     start = time.perf_counter()
@@ -224,11 +226,7 @@ async def run(args: argparse.Namespace, port: int, received: Any) -> None:
             store.outbox = OutboxRepo(store)
             per_digest = [end - begin for begin, end in zip(timed.starts, timed.ends, strict=True)]
 
-            rows = await store.fetchall(
-                "SELECT s.email, o.message FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
-                " WHERE o.status = 'queued' ORDER BY o.id"
-            )
-            messages = [(str(r[0]), bytes(r[1])) for r in rows]
+            messages = await queued_messages(store)
             sender = parseaddr(settings.mail_from)[1]
 
             await bare_send(port, sender, messages[:50])  # warm both ends up; not measured

@@ -61,17 +61,21 @@ async def deliver_due(
     try:
         while due := await store.outbox.due(clock(), limit=PAGE):
             claimed: set[int] = set()
+            messages: dict[int, bytes] = {}
             for index, item in enumerate(due):
                 if index % CLAIM_BATCH == 0:  # claimed in batches; each mail is still recorded as sent at once
-                    claimed |= await store.outbox.claim([i.id for i in due[index : index + CLAIM_BATCH]], run, clock(), LEASE)
+                    batch = await store.outbox.claim([i.id for i in due[index : index + CLAIM_BATCH]], run, clock(), LEASE)
+                    claimed |= batch
+                    messages = await store.outbox.messages(sorted(batch))
                 if item.id not in claimed:
                     continue  # another delivery run took it
-                if item.message is None:  # nothing to send (should not happen): do not loop on it
+                message = messages.get(item.id)
+                if message is None:  # nothing to send (should not happen): do not loop on it
                     await store.outbox.mark(item.id, "failed", clock(), error="no message stored")
                     totals[2] += 1
                     continue
                 try:
-                    await mailer.send(envelope_from, item.email, item.message, key=_key(item))
+                    await mailer.send(envelope_from, item.email, message, key=_key(item))
                 except (TemporaryFailure, PermanentFailure) as exc:
                     if recording is not None:
                         await recording

@@ -36,8 +36,6 @@ CREATE TABLE outbox (
     digest_date     TEXT    NOT NULL,                 -- YYYY-MM-DD in the subscriber's time zone
     message_id      TEXT    NOT NULL,                 -- made once at queueing, the same on every retry
     status          TEXT    NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'skipped')),
-    message         BLOB,                             -- the rendered message until it is sent
-                                                      -- ('skipped': nothing new that day, no mail)
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_at TEXT    NOT NULL,
     lease_until     TEXT,                             -- 'sending' belongs to one delivery run until then
@@ -49,3 +47,10 @@ CREATE TABLE outbox (
     UNIQUE (subscriber_id, digest_date, kind)
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+-- The rendered message of each mail not yet sent, apart from its small outbox row: changing a mail's
+-- status then rewrites a few bytes, not the whole message (claiming 20 mails took 25 ms with them inline).
+CREATE TABLE outbox_messages (
+    outbox_id INTEGER PRIMARY KEY REFERENCES outbox (id) ON DELETE CASCADE,
+    message   BLOB    NOT NULL
+);

@@ -39,7 +39,6 @@ class OutboxItem:
     digest_date: str
     message_id: str
     status: str
-    message: bytes | None
     attempts: int
     email: str
 
@@ -182,12 +181,14 @@ class OutboxRepo:
         """False when that mail was queued before (the UNIQUE key): nothing is queued twice."""
         try:
             async with self.store.transaction() as db:
-                await db.execute(
-                    "INSERT INTO outbox (subscriber_id, kind, digest_date, message_id, status, message,"
-                    " next_attempt_at, queued_at, window_end) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)",
-                    (subscriber_id, kind, digest_date, message_id, message, to_db(now), to_db(now),
+                cur = await db.execute(
+                    "INSERT INTO outbox (subscriber_id, kind, digest_date, message_id, status,"
+                    " next_attempt_at, queued_at, window_end) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
+                    (subscriber_id, kind, digest_date, message_id, to_db(now), to_db(now),
                      to_db(window_end) if window_end else None),
                 )  # fmt: skip
+                if message:
+                    await db.execute("INSERT INTO outbox_messages (outbox_id, message) VALUES (?, ?)", (cur.lastrowid, message))
         except sqlite3.IntegrityError:
             return False
         return True
@@ -202,13 +203,21 @@ class OutboxRepo:
     async def due(self, now: datetime, limit: int = 1000) -> list[OutboxItem]:
         """Queued mail whose time has come, and mail left 'sending' by a crash once its lease is over."""
         rows = await self.store.fetchall(
-            "SELECT o.id, o.subscriber_id, o.kind, o.digest_date, o.message_id, o.status, o.message, o.attempts, s.email"
+            "SELECT o.id, o.subscriber_id, o.kind, o.digest_date, o.message_id, o.status, o.attempts, s.email"
             " FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
             " WHERE o.next_attempt_at <= ? AND (o.status = 'queued' OR (o.status = 'sending' AND o.lease_until < ?))"
             " ORDER BY o.id LIMIT ?",
             (to_db(now), to_db(now), limit),
         )
         return [OutboxItem(*r) for r in rows]
+
+    async def messages(self, item_ids: list[int]) -> dict[int, bytes]:
+        """The rendered messages of these mails (those still to be sent)."""
+        if not item_ids:
+            return {}
+        marks = ",".join("?" * len(item_ids))
+        rows = await self.store.fetchall(f"SELECT outbox_id, message FROM outbox_messages WHERE outbox_id IN ({marks})", item_ids)
+        return {r[0]: bytes(r[1]) for r in rows}
 
     async def claim(self, item_ids: list[int], run: str, now: datetime, lease: timedelta) -> set[int]:
         """Take mails for this delivery run, in one transaction; returns those it got (another run may
@@ -230,9 +239,11 @@ class OutboxRepo:
     async def mark(self, item_id: int, status: str, now: datetime, *, error: str | None = None,
                    next_attempt: datetime | None = None) -> None:  # fmt: skip
         async with self.store.transaction() as db:
+            if status in ("sent", "failed"):  # finished: its message is not needed any more
+                await db.execute("DELETE FROM outbox_messages WHERE outbox_id = ?", (item_id,))
             if status == "sent":
                 await db.execute(
-                    "UPDATE outbox SET status = 'sent', sent_at = ?, message = NULL, last_error = NULL WHERE id = ?",
+                    "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
                     (to_db(now), item_id),
                 )
             elif status == "queued":  # a temporary failure: tried again later
@@ -241,27 +252,25 @@ class OutboxRepo:
                     (error, to_db(next_attempt or now), item_id),
                 )
             else:
-                await db.execute(
-                    "UPDATE outbox SET status = 'failed', last_error = ?, message = NULL WHERE id = ?", (error, item_id)
-                )
+                await db.execute("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", (error, item_id))
 
     async def mark_sent(self, item_id: int, subscriber_id: int, now: datetime) -> None:
         """Sent, and the subscriber's run of refusals ends: one transaction for both."""
         async with self.store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, message = NULL, last_error = NULL WHERE id = ?",
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
                 (to_db(now), item_id),
             )
             await db.execute(
                 "UPDATE subscribers SET consecutive_failures = 0 WHERE id = ? AND consecutive_failures != 0",
                 (subscriber_id,),
             )
+            await db.execute("DELETE FROM outbox_messages WHERE outbox_id = ?", (item_id,))
 
     async def mark_skipped(self, subscriber_id: int, digest_date: str) -> None:
         async with self.store.transaction() as db:
             await db.execute(
-                "UPDATE outbox SET status = 'skipped', message = NULL WHERE subscriber_id = ? AND kind = 'digest'"
-                " AND digest_date = ?",
+                "UPDATE outbox SET status = 'skipped' WHERE subscriber_id = ? AND kind = 'digest' AND digest_date = ?",
                 (subscriber_id, digest_date),
             )
 
