@@ -47,6 +47,8 @@ CREATE TABLE outbox (
     UNIQUE (subscriber_id, digest_date, kind)
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+-- Only the mail still to send: delivery pages through this, not through every mail ever sent.
+CREATE INDEX outbox_pending ON outbox (id) WHERE status IN ('queued', 'sending');
 
 -- The rendered message of each mail not yet sent, apart from its small outbox row: changing a mail's
 -- status then rewrites a few bytes, not the whole message (claiming 20 mails took 25 ms with them inline).
