@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+import aiohttp
 import discord
 
 from bot.render import feed_notice_embed, story_alert_embed
@@ -69,15 +70,19 @@ async def run_alerts(store: Store, sink: AlertSink, now: datetime, *, max_per_ho
                 await sink.edit(channel_id, alert.message_id, dict(embed))
                 await store.guilds.record_edit(channel_id, alert.story_id, alert.outlet_count, now)
                 edited += 1
-        except discord.HTTPException as exc:  # missing access, deleted channel, ...: say so, keep going
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             failed += 1
-            log.warning("alert for story %s in channel %s failed: %s", alert.story_id, channel_id, exc)
+            gone = isinstance(exc, discord.HTTPException) and exc.status in (403, 404)
+            if alert.kind == "new" and not gone:
+                await store.guilds.release_post(channel_id, alert.story_id)  # tried again next tick
+            log.warning("alert for story %s in channel %s failed%s: %s", alert.story_id, channel_id,
+                        " (no access: not retried)" if gone else "; retried next tick", exc)  # fmt: skip
     for notice in await plan_feed_notices(store):
         try:
             await sink.send(notice.channel.channel_id, dict(feed_notice_embed(notice).to_dict()))
             await store.guilds.record_notice(notice.feed.id, notice.channel.channel_id, notice.status, now)
             notices += 1
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
             failed += 1
-            log.warning("feed notice in channel %s failed: %s", notice.channel.channel_id, exc)
+            log.warning("feed notice in channel %s failed (retried next tick): %s", notice.channel.channel_id, exc)
     return AlertRun(posted, edited, notices, deferred, failed)

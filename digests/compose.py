@@ -26,11 +26,23 @@ from planwatch.services.stories import plural
 from planwatch.store.subscribers import Subscriber
 from planwatch.tokens import Signer, Token
 
-# Placeholders for what differs per reader; the links look like links, so templates that only turn
-# http(s) values into hrefs (as they should) treat them as such. The .invalid host never resolves.
-_EMAIL = "@@PW-EMAIL@@"
-_UNSUB = "https://placeholder.planwatch.invalid/unsubscribe"
-_VIEW = "https://placeholder.planwatch.invalid/view"
+# Placeholders for what differs per reader are random for each rendered body: feed text cannot name
+# them (a fixed one would let a headline collect every reader's unsubscribe link). They look like links,
+# so templates that only make hrefs from http(s) values keep them links; .invalid never resolves.
+
+
+@dataclass(frozen=True, slots=True)
+class _Marks:
+    email: str
+    unsubscribe: str
+    view: str
+
+    @classmethod
+    def new(cls) -> _Marks:
+        token = secrets.token_hex(16)
+        return cls(f"@@{token}@@", f"https://{token}.invalid/unsubscribe", f"https://{token}.invalid/view")
+
+
 # CRLF line ends as SMTP wants them, and RFC 5322's 998-character line limit: the default 78 makes the
 # email package RFC 2047-encode a long List-Unsubscribe URL, which mail providers then cannot read.
 MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
@@ -120,7 +132,7 @@ class DigestComposer:
     signer: Signer
     env: jinja2.Environment
     builder: DigestBuilder
-    bodies: dict[tuple[Any, ...], tuple[str, str, str, bool]] = field(default_factory=dict)
+    bodies: dict[tuple[Any, ...], tuple[str, str, str, bool, _Marks]] = field(default_factory=dict)
 
     async def digest(self, subscriber: Subscriber, window: Window, message_id: str | None = None) -> Composed:
         sections = await self.builder.sections(subscriber, window)
@@ -134,16 +146,26 @@ class DigestComposer:
         )
         if key not in self.bodies:
             self.bodies[key] = self._render(subscriber, window, sections)
-        subject, html_body, text, has_news = self.bodies[key]
+        subject, html_body, text, has_news, marks = self.bodies[key]
         own = links(self.settings, self.signer, subscriber, window.digest_date)
-        html_body = (html_body.replace(_EMAIL, html.escape(subscriber.email)).replace(_UNSUB, html.escape(own["unsubscribe"]))
-                     .replace(_VIEW, html.escape(own["view"])))  # fmt: skip
-        text = text.replace(_EMAIL, subscriber.email).replace(_UNSUB, own["unsubscribe"]).replace(_VIEW, own["view"])
+        html_body = (
+            html_body.replace(marks.email, html.escape(subscriber.email))
+            .replace(marks.unsubscribe, html.escape(own["unsubscribe"]))
+            .replace(marks.view, html.escape(own["view"]))
+        )
+        text = (
+            text.replace(marks.email, subscriber.email)
+            .replace(marks.unsubscribe, own["unsubscribe"])
+            .replace(marks.view, own["view"])
+        )
         message = EmailMessage(policy=MAIL_POLICY)
         _headers(message, self.settings, subscriber.email, subject, message_id, own["unsubscribe"], "digest")
         return Composed(message, text, html_body, has_news)
 
-    def _render(self, subscriber: Subscriber, window: Window, sections: list[dict[str, Any]]) -> tuple[str, str, str, bool]:
+    def _render(
+        self, subscriber: Subscriber, window: Window, sections: list[dict[str, Any]]
+    ) -> tuple[str, str, str, bool, _Marks]:
+        marks = _Marks.new()
         has_news = any(s["report_count"] for s in sections)
         shown = [s for s in sections if s["report_count"]]
         names = ", ".join(s["name"] for s in sections) or "your topics"
@@ -157,8 +179,8 @@ class DigestComposer:
             "subject": subject, "preheader": preheader, "date_label": day,
             "window_label": f"since {window.start.astimezone(window.zone).strftime('%A %H:%M')} ({subscriber.timezone})",
             "frequency_label": frequency,
-            "reason": f"You get this because {_EMAIL} subscribed to Planwatch digests on {names} and confirmed it.",
-            "email": _EMAIL, "unsubscribe_url": _UNSUB, "view_url": _VIEW,
+            "reason": f"You get this because {marks.email} subscribed to Planwatch digests on {names} and confirmed it.",
+            "email": marks.email, "unsubscribe_url": marks.unsubscribe, "view_url": marks.view,
             "nothing_new": not has_news, "topics": shown,
         }  # fmt: skip
         html_body, text = render_pair(self.env, "digest", digest=digest)
@@ -166,7 +188,7 @@ class DigestComposer:
             trimmed = [dict(s, stories=s["stories"][:3], more_stories=s["more_stories"] + max(len(s["stories"]) - 3, 0))
                        for s in shown]  # fmt: skip
             html_body, text = render_pair(self.env, "digest", digest=dict(digest, topics=trimmed))
-        return subject, html_body, text, has_news
+        return subject, html_body, text, has_news, marks
 
     def confirmation(self, subscriber: Subscriber, requested_via: str, message_id: str | None = None) -> Composed:
         base = self.settings.public_url.rstrip("/")

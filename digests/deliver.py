@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
-from digests.mailer import Mailer, PermanentFailure, TemporaryFailure, outbox_key
+from digests.mailer import Mailer, PermanentFailure, SenderFailure, TemporaryFailure, outbox_key
 from planwatch.store import Store
 from planwatch.store.subscribers import OutboxItem
 from planwatch.timeutil import utcnow
 
 log = logging.getLogger("planwatch.digests")
 PAUSE_AFTER = 3  # permanent refusals in a row before a subscriber is paused
-GIVE_UP_AFTER = 8  # attempts of one mail (about 4 hours of backoff)
+GIVE_UP_AFTER = 8  # attempts of one mail (about two hours of backoff in all)
 MAX_RETRY_DELAY = timedelta(hours=2)
 # Mails are claimed CLAIM_BATCH at a time and belong to their run for LEASE: long enough to send a whole
 # batch at the SMTP timeout (20 x 30 s), and after a crash they are tried again once it is over.
@@ -58,15 +58,21 @@ async def deliver_due(
     interval = 1.0 / rate if rate > 0 else 0.0
     run = secrets.token_hex(8)
     recording: asyncio.Task[None] | None = None  # "sent" of the previous mail, written while this one goes
+    await store.outbox.skip_unwanted()  # readers who left or were paused since their mail was queued
     try:
         while due := await store.outbox.due(clock(), limit=PAGE):
             claimed: set[int] = set()
             messages: dict[int, bytes] = {}
+            claimed_at = clock()
             for index, item in enumerate(due):
                 if index % CLAIM_BATCH == 0:  # claimed in batches; each mail is still recorded as sent at once
                     batch = await store.outbox.claim([i.id for i in due[index : index + CLAIM_BATCH]], run, clock(), LEASE)
                     claimed |= batch
                     messages = await store.outbox.messages(sorted(batch))
+                    claimed_at = clock()
+                elif clock() - claimed_at > LEASE / 2:  # a slow server or a low rate: keep what we hold
+                    claimed = await store.outbox.renew(sorted(claimed), run, clock(), LEASE)
+                    claimed_at = clock()
                 if item.id not in claimed:
                     continue  # another delivery run took it
                 message = messages.get(item.id)
@@ -76,6 +82,14 @@ async def deliver_due(
                     continue
                 try:
                     await mailer.send(envelope_from, item.email, message, key=_key(item))
+                except SenderFailure as exc:
+                    log.error("the mail server refuses Planwatch itself (%s): delivery stops, retried later", exc)
+                    if recording is not None:
+                        await recording
+                        recording = None
+                    await store.outbox.release(run, clock(), clock() + retry_delay(item.attempts + 1))
+                    totals[1] += 1
+                    return DeliveryResult(*totals)
                 except (TemporaryFailure, PermanentFailure) as exc:
                     if recording is not None:
                         await recording
@@ -99,7 +113,7 @@ async def deliver_due(
         if recording is not None:
             await asyncio.shield(recording)  # a mail the server accepted is recorded, even when cancelled
         await mailer.close()
-    await store.outbox.purge_finished()
+        await store.outbox.purge_finished()
     return DeliveryResult(*totals)
 
 

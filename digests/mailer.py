@@ -24,6 +24,11 @@ class PermanentFailure(Exception):
     """5xx reply for the address: this delivery failed."""
 
 
+class SenderFailure(Exception):
+    """The server refuses Planwatch itself (the sender, authentication, the message as such): no
+    reader is at fault, so none is counted against; the batch stops and is tried again later."""
+
+
 class Mailer(Protocol):
     async def send(self, sender: str, recipient: str, data: bytes, *, key: str) -> None: ...
 
@@ -80,8 +85,10 @@ class SmtpMailer:
             if self.username and self.password:
                 await client.login(self.username, self.password)
         except aiosmtplib.SMTPAuthenticationError as exc:
-            raise ConfigError(f"the SMTP server refused Planwatch's login: {exc.code} {exc.message}") from None
+            client.close()
+            raise SenderFailure(f"the SMTP server refused Planwatch's login: {exc.code} {exc.message}") from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
             raise TemporaryFailure(f"cannot connect to {self.hostname}:{self.port}: {exc}") from None
         self.client = client
         return client
@@ -93,8 +100,8 @@ class SmtpMailer:
         except aiosmtplib.SMTPRecipientsRefused as exc:
             refusal = exc.recipients[0]
             raise (PermanentFailure if refusal.code >= 500 else TemporaryFailure)(f"{refusal.code} {refusal.message}") from None
-        except aiosmtplib.SMTPResponseException as exc:
-            raise (PermanentFailure if exc.code >= 500 else TemporaryFailure)(f"{exc.code} {exc.message}") from None
+        except aiosmtplib.SMTPResponseException as exc:  # MAIL FROM or DATA refused: not this reader's address
+            raise (SenderFailure if exc.code >= 500 else TemporaryFailure)(f"{exc.code} {exc.message}") from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.client = None
             raise TemporaryFailure(f"connection lost: {exc.__class__.__name__}") from None

@@ -4,6 +4,7 @@ A day with nothing new is recorded as skipped (unless the operator wants a "noth
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +16,8 @@ from planwatch.config import Settings
 from planwatch.store import Store
 from planwatch.store.subscribers import Subscriber
 from planwatch.tokens import signer_for
+
+log = logging.getLogger("planwatch.digests")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +60,21 @@ async def queue_digest(
 
 async def queue_due(store: Store, settings: Settings, composer: DigestComposer, now: datetime) -> QueueResult:
     grace = timedelta(hours=settings.digest_grace_hours)
+    due = [(s, d) for s in await store.subscribers.list_all("confirmed") if (d := due_date(s, now, grace)) is not None]
+    return await _queue_each(store, settings, composer, due, now)
+
+
+async def _queue_each(
+    store: Store, settings: Settings, composer: DigestComposer, due: list[tuple[Subscriber, date]], now: datetime
+) -> QueueResult:
+    """One reader's failure (a removed topic, a template error) is logged and skips only that reader."""
     queued = skipped = 0
-    for subscriber in await store.subscribers.list_all("confirmed"):
-        day = due_date(subscriber, now, grace)
-        if day is None:
+    for subscriber, day in due:
+        try:
+            outcome = await queue_digest(store, settings, composer, subscriber, day, now)
+        except Exception:
+            log.exception("digest for subscriber %s on %s could not be made", subscriber.id, day)
             continue
-        outcome = await queue_digest(store, settings, composer, subscriber, day, now)
         queued += outcome == "queued"
         skipped += outcome == "skipped"
     return QueueResult(queued, skipped)
@@ -70,12 +82,7 @@ async def queue_due(store: Store, settings: Settings, composer: DigestComposer, 
 
 async def queue_for_date(store: Store, settings: Settings, composer: DigestComposer, day: date, now: datetime) -> QueueResult:
     """`digest send`: that day's digest to every confirmed subscriber who has not had it, whatever their hour."""
-    queued = skipped = 0
-    for subscriber in await store.subscribers.list_all("confirmed"):
-        outcome = await queue_digest(store, settings, composer, subscriber, day, now)
-        queued += outcome == "queued"
-        skipped += outcome == "skipped"
-    return QueueResult(queued, skipped)
+    return await _queue_each(store, settings, composer, [(s, day) for s in await store.subscribers.list_all("confirmed")], now)
 
 
 async def queue_confirmation(

@@ -59,6 +59,22 @@ def _bad_token(request: web.Request, exc: PlanwatchError) -> web.Response:
     return _page(request, 400, "This link does not work", f"{exc}. Nothing was changed.")
 
 
+async def confirm_page(request: web.Request) -> web.Response:
+    """The link in the confirmation mail: a page with a button (a scanner fetching the link confirms
+    nothing; double opt-in means a person chose to)."""
+    try:
+        token = request.app[SIGNER].verify(request.match_info["token"], "confirm")
+        subscriber = await request.app[STORE].subscribers.get(token.subscriber_id)
+    except (BadToken, NotFoundError) as exc:
+        return _bad_token(request, exc)
+    if subscriber.status == "confirmed":
+        return _page(request, 200, "Subscribed", f"{subscriber.email} already gets the Planwatch digest.")
+    form = {"action": request.path, "button": "Confirm", "note": "Nothing is sent until you confirm."}
+    return _page(request, 200, "Confirm your Planwatch digest",
+                 f"Send the daily Planwatch digest on {', '.join(subscriber.topics)} to {subscriber.email}, "
+                 f"daily at {subscriber.hour:02d}:00 {subscriber.timezone}?", form=form)  # fmt: skip
+
+
 async def confirm(request: web.Request) -> web.Response:
     try:
         token = request.app[SIGNER].verify(request.match_info["token"], "confirm")
@@ -97,6 +113,8 @@ async def view_digest(request: web.Request) -> web.Response:
         token = request.app[SIGNER].verify(request.match_info["token"], "view")
         subscriber = await request.app[STORE].subscribers.get(token.subscriber_id)
         day = date.fromisoformat(token.extra)
+        if subscriber.status == "unsubscribed":
+            raise BadToken("this digest is no longer available: the subscription was ended")
     except (BadToken, NotFoundError, ValueError) as exc:
         return _bad_token(request, exc if isinstance(exc, PlanwatchError) else BadToken("this link is not valid"))
     composer = await composer_for(request.app[STORE], request.app[SETTINGS])
@@ -118,7 +136,7 @@ async def subscribe_post(request: web.Request) -> web.Response:
         for name in topics:
             await store.topics.get(name, GLOBAL_SCOPE)
         hour_text = str(form.get("hour", "") or "7").strip()
-        if not hour_text.isdigit():
+        if not (hour_text.isascii() and hour_text.isdigit()):
             raise UsageError("hour must be a whole number from 0 to 23")
         request_ = check_request(str(form.get("email", "")), topics, int(hour_text), str(form.get("timezone", "") or "UTC"))
         composer = await composer_for(store, settings)
@@ -156,7 +174,8 @@ async def make_app(store: Store, settings: Settings, health: HealthProbe | None 
     app[SIGNER] = await signer_for(store, settings)
     app[ENV] = environment(settings.template_dir)
     app[HEALTH] = health or _default_health(store)
-    app.router.add_get("/confirm/{token}", confirm)
+    app.router.add_get("/confirm/{token}", confirm_page)
+    app.router.add_post("/confirm/{token}", confirm)
     app.router.add_get("/unsubscribe/{token}", unsubscribe_page)
     app.router.add_post("/unsubscribe/{token}", unsubscribe_post)
     app.router.add_get("/digest/{token}", view_digest)

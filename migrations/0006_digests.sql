@@ -2,7 +2,7 @@
 -- outbox: one row per subscriber, day and kind of mail, so a digest is queued once and sent once.
 
 CREATE TABLE subscribers (
-    id                   INTEGER PRIMARY KEY,
+    id                   INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: signed links name this id
     email                TEXT    NOT NULL,
     scope                TEXT    NOT NULL DEFAULT 'global',   -- 'global' or 'guild:<id>': where its topics live
     topics               TEXT    NOT NULL DEFAULT '[]',       -- JSON list of topic names in that scope

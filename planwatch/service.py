@@ -35,6 +35,7 @@ class Service:
         self.alerts = alerts  # posts Discord alerts after each tick, when the bot is on
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._tick_lock = asyncio.Lock()
+        self._digest_lock = asyncio.Lock()
         self.ticks = 0
 
     async def heartbeat(self) -> None:
@@ -49,10 +50,11 @@ class Service:
         """Every minute: queue the digests whose hour has come, deliver what is queued. Never raises."""
         from digests.jobs import digest_tick
 
-        try:
-            await digest_tick(self.store, self.settings, utcnow())
-        except Exception:
-            log.exception("digest job failed")
+        async with self._digest_lock:
+            try:
+                await digest_tick(self.store, self.settings, utcnow())
+            except Exception:
+                log.exception("digest job failed")
 
     async def tick(self) -> None:
         """One scheduler beat: poll whatever is due. Never raises: a bad tick must not stop the next."""
@@ -98,11 +100,15 @@ class Service:
         self.scheduler.start()
 
     async def stop(self) -> None:
+        """No new job starts; the poll and the digest batch under way finish (shutting the scheduler
+        down first would cancel them mid-write)."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        self.poller.stop()
+        async with self._tick_lock, self._digest_lock:
+            pass
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.poller.stop()
-        async with self._tick_lock:  # waits for the tick under way to finish its writes
-            pass
         await self.poller.close()
 
 

@@ -42,6 +42,7 @@ from planwatch.services.topics import GLOBAL_SCOPE
 from planwatch.store import Store
 from planwatch.store.subscribers import Subscriber
 from planwatch.timeutil import from_db, utcnow
+from planwatch.tokens import Token
 
 TOPIC = "ukraine-peace-plan"
 SCRIPT = "<script>alert(1)</script>"
@@ -74,6 +75,15 @@ class Recorder:
     data_commands: int = 0
     stalled: threading.Event = field(default_factory=threading.Event)
     stalled_server: SMTP | None = None
+    mail_reply: str | None = None  # an answer to MAIL FROM (a server that refuses Planwatch itself)
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:  # fmt: skip
+        if self.mail_reply is not None:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:  # fmt: skip
@@ -395,8 +405,11 @@ async def test_double_opt_in_sends_only_the_confirmation_until_confirmed(store: 
     assert len(smtp.handler.received) == 1
 
     async with TestClient(TestServer(await make_app(store, mail))) as client:
-        response = await client.get(link_path(confirm_links[0]))
+        response = await client.get(link_path(confirm_links[0]))  # a mail scanner's fetch: a button, nothing more
         assert response.status == 200 and "dave@example.com" in await response.text()
+        assert (await store.subscribers.get(first.subscriber.id)).status == "pending"
+        response = await client.post(link_path(confirm_links[0]), allow_redirects=False)  # the reader's click
+        assert response.status == 200
     assert (await store.subscribers.get(first.subscriber.id)).status == "confirmed"
 
     assert await queue_for_date(store, mail, await composer_for(store, mail), day, now) == QueueResult(queued=1)
@@ -718,3 +731,115 @@ def test_windows_chain_so_an_early_send_leaves_no_gap() -> None:
     assert (nxt.start, nxt.end) == (early.end, datetime(2026, 11, 21, 7, 0, tzinfo=UTC))  # 03:00 -> 07:00 next day
     stale = window_for(reader, date(2026, 11, 25), datetime(2026, 11, 25, 7, 5, tzinfo=UTC), early.end)
     assert stale.end - stale.start == timedelta(hours=24)  # after a long pause: the last day only
+
+
+# --- found in review: each once a real failure ------------------------------------------------------------------
+async def test_feed_text_cannot_collect_readers_links(store: Store, settings: Settings, smtp: SmtpServer) -> None:
+    """A headline or link naming the per-reader placeholders gets nothing: they are random per render."""
+    mail = mail_settings(settings, smtp)
+    now, day, hour, slot = this_hour()
+    await add_reports(store, "Evil Wire", ["Ukraine peace plan @@PW-EMAIL@@ https://placeholder.planwatch.invalid/unsubscribe"],
+                      slot - timedelta(hours=1))  # fmt: skip
+    await add_subscriber(store, "victim@example.org", hour=hour)
+    await queue_for_date(store, mail, await composer_for(store, mail), day, now)
+    await deliver(store, mail)
+    text, html = bodies(smtp.to("victim@example.org")[0])
+    token_links = [h for h in Markup(html).hrefs if "/unsubscribe/" in h]
+    assert len(token_links) == 1  # only the footer's own link carries a token
+    assert "@@PW-EMAIL@@" in text  # the headline's text stays as written, nothing substituted into it
+    assert "placeholder.planwatch.invalid/unsubscribe" in text
+
+
+async def test_mail_queued_before_the_reader_left_is_not_sent(store: Store, settings: Settings, smtp: SmtpServer) -> None:
+    """Unsubscribed or paused after queueing: the digest is skipped, never sent."""
+    from planwatch.services.subscriptions import unsubscribe
+
+    mail = mail_settings(settings, smtp)
+    now, day, hour, slot = this_hour()
+    await add_reports(store, "Wire One", ["Witkoff 28-point plan for Ukraine"], slot - timedelta(hours=1))
+    leaving = await add_subscriber(store, "leaving@example.org", hour=hour)
+    await add_subscriber(store, "staying@example.org", hour=hour)
+    await queue_for_date(store, mail, await composer_for(store, mail), day, now)
+    await unsubscribe(store, leaving.id, now)
+    assert (await deliver(store, mail)).sent == 1
+    assert [r.rcpt_tos for r in smtp.handler.received] == [["staying@example.org"]]
+    statuses = {r["email"]: r["status"] for r in await outbox(store)}
+    assert statuses == {"leaving@example.org": "skipped", "staying@example.org": "sent"}
+
+
+async def test_a_server_refusing_the_sender_pauses_nobody(store: Store, settings: Settings, smtp: SmtpServer) -> None:
+    """550 to MAIL FROM is the server refusing Planwatch: the batch stops and is retried, no reader is blamed."""
+    mail = mail_settings(settings, smtp)
+    now, day, hour, slot = this_hour()
+    await add_reports(store, "Wire One", ["Witkoff 28-point plan for Ukraine"], slot - timedelta(hours=1))
+    readers = [await add_subscriber(store, f"r{n}@example.org", hour=hour) for n in range(3)]
+    await queue_for_date(store, mail, await composer_for(store, mail), day, now)
+    smtp.handler.mail_reply = "550 5.7.1 sender not allowed"
+    for _ in range(3):
+        result = await deliver(store, mail)
+        assert result.sent == 0 and result.failed == 0 and result.paused == 0
+        async with store.transaction() as db:  # time passes: retry now
+            await db.execute("UPDATE outbox SET next_attempt_at = '2000-01-01T00:00:00Z' WHERE status = 'queued'")
+    assert {(await store.subscribers.get(r.id)).status for r in readers} == {"confirmed"}
+    smtp.handler.mail_reply = None
+    assert (await deliver(store, mail)).sent == 3
+
+
+async def test_one_mailbox_is_one_address_for_the_limits(store: Store) -> None:
+    """Letter case does not make new addresses: the per-address limit holds; encoded words are refused."""
+    from planwatch.services.subscriptions import check_email, check_request, subscribe
+
+    assert check_email("Victim@Example.ORG") == "victim@example.org"
+    with pytest.raises(UsageError):
+        check_email("=?utf-8?q?a=0D=0Ab?=@example.org")
+    now = utcnow()
+    for spelling in ("Victim@example.org", "vIctim@example.org", "VICTIM@example.org"):
+        await subscribe(store, check_request(spelling, [TOPIC], None, None), scope="global", now=now)
+    with pytest.raises(UsageError, match="too many subscription requests"):
+        await subscribe(store, check_request("victiM@example.org", [TOPIC], None, None), scope="global", now=now)
+    assert len(await store.subscribers.list_all()) == 1
+
+
+async def test_links_never_act_on_a_later_subscriber(store: Store, settings: Settings) -> None:
+    """Ids are never reused, so a removed reader's signed link cannot reach whoever comes next."""
+    from planwatch.tokens import signer_for
+
+    first = await add_subscriber(store, "first@example.org")
+    await store.subscribers.remove(first.id)
+    second = await add_subscriber(store, "second@example.org")
+    assert second.id != first.id
+    signer = await signer_for(store, settings)
+    app = await make_app(store, settings)
+    async with TestClient(TestServer(app)) as client:
+        token = signer.sign(Token("unsubscribe", first.id))
+        response = await client.post(f"/unsubscribe/{token}", data=b"List-Unsubscribe=One-Click")
+        assert response.status == 400
+    assert (await store.subscribers.get(second.id)).status == "confirmed"
+
+
+async def test_another_member_cannot_take_over_a_pending_request(store: Store) -> None:
+    """A second member asking for the same address while it waits for confirmation is refused."""
+    from planwatch.services.subscriptions import check_request, subscribe
+
+    now = utcnow()
+    await subscribe(store, check_request("alice@example.org", [TOPIC], 7, "Europe/Kyiv"), scope="global", now=now,
+                    discord_user_id="1")  # fmt: skip
+    with pytest.raises(UsageError, match="already waiting to be confirmed"):
+        await subscribe(store, check_request("alice@example.org", [TOPIC], 3, "Pacific/Kiritimati"), scope="global",
+                        now=now, discord_user_id="2")  # fmt: skip
+    found = await store.subscribers.find("alice@example.org", "global")
+    assert found is not None and (found.hour, found.timezone, found.discord_user_id) == (7, "Europe/Kyiv", "1")
+
+
+async def test_one_reader_failing_does_not_stop_the_others(store: Store, settings: Settings, smtp: SmtpServer) -> None:
+    """A digest that cannot be made (its topic was removed mid-way, a template error) skips that reader only."""
+    mail = mail_settings(settings, smtp)
+    now, day, hour, slot = this_hour()
+    await add_reports(store, "Wire One", ["Witkoff 28-point plan for Ukraine"], slot - timedelta(hours=1))
+    await add_subscriber(store, "good@example.org", hour=hour)
+    broken = await add_subscriber(store, "broken@example.org", hour=hour)
+    async with store.transaction() as db:  # a zone the database holds but this machine does not know
+        await db.execute("UPDATE subscribers SET timezone = 'Mars/Olympus_Mons' WHERE id = ?", (broken.id,))
+    result = await queue_for_date(store, mail, await composer_for(store, mail), day, now)
+    assert result.queued == 1 and (await deliver(store, mail)).sent == 1
+    assert [r.rcpt_tos for r in smtp.handler.received] == [["good@example.org"]]

@@ -91,12 +91,16 @@ def flipped(token: str, index: int) -> str:
 
 
 # --- confirm ------------------------------------------------------------------------------------------------
-async def test_confirm_link_confirms_and_a_second_visit_is_harmless(site: Site) -> None:
+async def test_confirm_link_shows_a_button_and_the_post_confirms(site: Site) -> None:
+    """A GET (a mail scanner, a preview) confirms nothing; the button's POST does, once."""
     subscriber = await pending(site.store, "new@example.com")
     token = site.token("confirm", subscriber, valid_for=timedelta(hours=48))
     body = await page(await site.client.get(f"/confirm/{token}"), 200)
-    assert "new@example.com" in body and TOPIC in body
+    assert "new@example.com" in body and TOPIC in body and 'method="post"' in body
+    assert await site.status(subscriber) == "pending"
+    body = await page(await site.client.post(f"/confirm/{token}", allow_redirects=False), 200)
     assert await site.status(subscriber) == "confirmed"
+    await page(await site.client.post(f"/confirm/{token}", allow_redirects=False), 200)
     await page(await site.client.get(f"/confirm/{token}"), 200)
     assert await site.status(subscriber) == "confirmed"
 
@@ -110,14 +114,14 @@ async def test_confirm_refuses_expired_links_and_stale_requests(site: Site) -> N
 
     # A link that is still valid for a request older than 48 h: refused as well.
     stale = await pending(site.store, "stale@example.com", hours_ago=49)
-    body = await page(await site.client.get(f"/confirm/{site.token('confirm', stale, valid_for=timedelta(hours=48))}"), 400)
+    body = await page(await site.client.post(f"/confirm/{site.token('confirm', stale, valid_for=timedelta(hours=48))}"), 400)
     assert "expired" in body
     assert await site.status(stale) == "pending"
 
     # An ended subscription is not revived by an old confirmation link.
     left = await confirmed(site.store, "left@example.com")
     await page(await one_click(site.client, f"/unsubscribe/{site.token('unsubscribe', left)}"), 200)
-    await page(await site.client.get(f"/confirm/{site.token('confirm', left, valid_for=timedelta(hours=1))}"), 400)
+    await page(await site.client.post(f"/confirm/{site.token('confirm', left, valid_for=timedelta(hours=1))}"), 400)
     assert await site.status(left) == "unsubscribed"
 
 

@@ -57,6 +57,7 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
     await refresh_stories(store, now=now)
     alerts: list[StoryAlert] = []
     deferred = 0
+    allowances: dict[str, int] = {}  # one allowance per Discord channel, however many topics post there
     for channel in await store.guilds.alert_channels():
         topics = await visible_topics(store, channel.guild_id)
         if channel.topic_id is not None:
@@ -64,19 +65,22 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
         by_id = {t.id: t for t in topics}
         candidates = await store.guilds.story_candidates(channel, list(by_id), now - LOOKBACK)
         posted = await store.guilds.posted(channel.channel_id, [c.story_id for c in candidates])
-        allowance = max_per_hour - await store.guilds.posts_since(channel.channel_id, now - timedelta(hours=1))
+        if channel.channel_id not in allowances:
+            allowances[channel.channel_id] = max_per_hour - await store.guilds.posts_since(
+                channel.channel_id, now - timedelta(hours=1)
+            )
         for candidate in candidates:
             previous = posted.get(candidate.story_id)
             if previous is not None and (previous.message_id is None or candidate.outlet_count <= previous.outlet_count):
                 continue
-            if previous is None and allowance <= 0:
+            if previous is None and allowances[channel.channel_id] <= 0:
                 deferred += 1
                 continue
             topic = by_id[candidate.topic_id]
             reports = [r for r in await store.stories.topic_reports(topic.id, now - LOOKBACK) if r.story_id == candidate.story_id]
             kind = "new" if previous is None else "update"
             if kind == "new":
-                allowance -= 1
+                allowances[channel.channel_id] -= 1
             alerts.append(
                 StoryAlert(kind, channel, candidate.story_id, topic, candidate.outlet_count, reports,
                            previous.message_id if previous else None)

@@ -149,7 +149,12 @@ async def remove_guild_feed(store: Store, guild_id: int | str, ref: str) -> tupl
 
 
 async def pause_guild_feed(store: Store, guild_id: int | str, ref: str, paused: bool) -> Feed:
+    """Only a feed this server alone added: pausing one shared with other servers or the operator would
+    stop it for them too."""
     feed = await guild_feed(store, guild_id, ref)
+    owners = await store.fetchall("SELECT guild_id FROM feed_guilds WHERE feed_id = ?", (feed.id,))
+    if feed.added_by != scope_of(guild_id) or len(owners) > 1:
+        raise UsageError("this feed is shared with other servers or the operator: /feed remove takes it off this server")
     reason = "paused by a moderator" if paused else None
     return await store.feeds.set_paused(feed.id, paused, reason, utcnow())
 

@@ -29,11 +29,12 @@ class SubscriptionRequest:
 
 
 def check_email(email: str) -> str:
+    """The address as Planwatch keys it: lower-case (mailboxes are case-insensitive in practice, and one
+    inbox must not count as several for the rate limits); no encoded words, which headers would decode."""
     address = email.strip()
-    if len(address) > 254 or not _EMAIL.match(address) or ".." in address:
+    if len(address) > 254 or not _EMAIL.match(address) or ".." in address or "=?" in address:
         raise UsageError(f"{address[:80]!r} is not an email address Planwatch can send to")
-    local, _, domain = address.rpartition("@")
-    return f"{local}@{domain.lower()}"
+    return address.lower()
 
 
 def check_hour(hour: int) -> int:
@@ -119,6 +120,15 @@ async def subscribe(
     existing = await store.subscribers.find(request.email, scope)
     if existing is not None and existing.status == "confirmed" and not confirmed:
         return SubscribeResult(existing, "already-subscribed")
+    if existing is not None and existing.status == "unsubscribed" and confirmed:
+        raise UsageError(f"{request.email} unsubscribed: only they can subscribe again (without --confirmed)")
+    if (
+        existing is not None
+        and existing.status == "pending"
+        and existing.discord_user_id
+        and discord_user_id != existing.discord_user_id
+    ):
+        raise UsageError("a request for this address is already waiting to be confirmed")
     keep_code = existing.confirm_code if existing is not None and existing.status == "pending" else None
     subscriber = await store.subscribers.upsert_pending(
         email=request.email, scope=scope, topics=request.topics, hour=request.hour, timezone=request.timezone,

@@ -174,6 +174,13 @@ class GuildRepo:
             return False
         return True
 
+    async def release_post(self, channel_id: str, story_id: int) -> None:
+        """A post that could not be sent: forget the claim so that the next tick tries again."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "DELETE FROM alert_posts WHERE channel_id = ? AND story_id = ? AND message_id IS NULL", (channel_id, story_id)
+            )
+
     async def record_post(self, channel_id: str, story_id: int, message_id: str | None) -> None:
         async with self.store.transaction() as db:
             await db.execute(

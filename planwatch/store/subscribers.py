@@ -94,7 +94,7 @@ class SubscriberRepo:
                 "INSERT INTO subscribers (email, scope, topics, hour, timezone, status, discord_user_id, confirm_code,"
                 " requested_at, confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (email, scope) DO UPDATE SET topics = excluded.topics, hour = excluded.hour,"
-                " timezone = excluded.timezone, discord_user_id = coalesce(excluded.discord_user_id, discord_user_id),"
+                " timezone = excluded.timezone, discord_user_id = coalesce(discord_user_id, excluded.discord_user_id),"
                 " confirm_code = excluded.confirm_code, requested_at = excluded.requested_at,"
                 " status = CASE WHEN status = 'confirmed' OR excluded.status = 'confirmed' THEN 'confirmed'"
                 " ELSE 'pending' END,"
@@ -207,10 +207,35 @@ class OutboxRepo:
             " FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
             " WHERE o.status IN ('queued', 'sending') AND o.next_attempt_at <= ?"
             " AND (o.status = 'queued' OR o.lease_until < ?)"
+            " AND ((o.kind = 'digest' AND s.status = 'confirmed') OR (o.kind = 'confirm' AND s.status = 'pending'))"
             " ORDER BY o.id LIMIT ?",
             (to_db(now), to_db(now), limit),
         )
         return [OutboxItem(*r) for r in rows]
+
+    async def renew(self, item_ids: list[int], run: str, now: datetime, lease: timedelta) -> set[int]:
+        """Extend this run's lease on mails it still holds; returns those (a lapsed one may be another's)."""
+        if not item_ids:
+            return set()
+        marks = ",".join("?" * len(item_ids))
+        async with self.store.transaction() as db:
+            await db.execute(
+                f"UPDATE outbox SET lease_until = ? WHERE id IN ({marks}) AND claimed_by = ? AND status = 'sending'",
+                [to_db(now + lease), *item_ids, run],
+            )
+            async with db.execute(
+                f"SELECT id FROM outbox WHERE claimed_by = ? AND status = 'sending' AND id IN ({marks})", [run, *item_ids]
+            ) as cur:
+                return {row[0] for row in await cur.fetchall()}
+
+    async def release(self, run: str, now: datetime, next_attempt: datetime) -> None:
+        """Give back what this run claimed and did not send (a sender-level refusal stopped it)."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE outbox SET status = 'queued', next_attempt_at = ?, lease_until = NULL"
+                " WHERE claimed_by = ? AND status = 'sending'",
+                (to_db(next_attempt), run),
+            )
 
     async def messages(self, item_ids: list[int]) -> dict[int, bytes]:
         """The rendered messages of these mails (those still to be sent)."""
@@ -265,12 +290,23 @@ class OutboxRepo:
                 (subscriber_id,),
             )
 
+    async def skip_unwanted(self) -> int:
+        """Queued mail whose reader left, was paused or already confirmed: never sent, marked skipped."""
+        async with self.store.transaction() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET status = 'skipped' WHERE status IN ('queued', 'sending') AND id IN ("
+                " SELECT o.id FROM outbox o JOIN subscribers s ON s.id = o.subscriber_id"
+                " WHERE (o.kind = 'digest' AND s.status != 'confirmed') OR (o.kind = 'confirm' AND s.status != 'pending'))"
+            )
+            return max(cur.rowcount, 0)
+
     async def purge_finished(self) -> int:
         """Drop the bodies of mails that are sent or failed, all at once (per mail, freeing a 140 KB body
         inside each 'sent' transaction cost more than sending it)."""
         async with self.store.transaction() as db:
             cur = await db.execute(
-                "DELETE FROM outbox_messages WHERE outbox_id IN (SELECT id FROM outbox WHERE status IN ('sent', 'failed'))"
+                "DELETE FROM outbox_messages WHERE outbox_id IN"
+                " (SELECT id FROM outbox WHERE status IN ('sent', 'failed', 'skipped'))"
             )
             return max(cur.rowcount, 0)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from planwatch.store import Store
-from planwatch.store.stories import AnalysedReport, PendingReport
+from planwatch.store.stories import AnalysedReport
 from planwatch.stories.citations import extract_citations
 from planwatch.stories.grouping import (
     DEFAULT_THRESHOLD,
@@ -137,32 +137,33 @@ async def refresh_stories(
     total = RefreshResult(0, 0, 0)
     outlets = registry(await store.outlets.extra())
     while True:
-        pending = await store.stories.pending(BATCH)
-        if not pending:
-            return total
-        result = await _refresh_batch(store, pending, now, threshold, window_seconds, outlets)
+        result = await _refresh_batch(store, now, threshold, window_seconds, outlets)
         total = RefreshResult(
             total.analysed + result.analysed, total.new_stories + result.new_stories, total.copies + result.copies
         )
-        if len(pending) < BATCH:
+        if result.analysed < BATCH:
             return total
 
 
 async def _refresh_batch(
     store: Store,
-    pending: list[PendingReport],
     now: datetime,
     threshold: float,
     window_seconds: float,
     outlets: OutletRegistry,
 ) -> RefreshResult:
-    oldest = min(p.published_at for p in pending)
-    window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
-    state = _Refresher(window, threshold, window_seconds)
+    """One batch, read and written in one transaction: two refreshes at once (a tick, a page view, another
+    process) never analyse the same reports; the second finds them done."""
     rows: list[tuple[int, str, int | None, int | None, str, str]] = []
     relinked: list[tuple[int | None, int]] = []
     new_stories = copies = 0
     async with store.transaction() as db:
+        pending = await store.stories.pending(BATCH)
+        if not pending:
+            return RefreshResult(0, 0, 0)
+        oldest = min(p.published_at for p in pending)
+        window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
+        state = _Refresher(window, threshold, window_seconds)
         previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])
         for report in pending:
             doc_terms = report_terms(report.title, report.text)
