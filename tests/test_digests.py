@@ -506,14 +506,19 @@ async def test_a_550_fails_one_mail_and_three_in_a_row_pause_the_subscriber(stor
 
 
 # --- 6. the server stopped mid-batch, and restarted ------------------------------------------------------------------
-async def test_server_stopped_mid_batch_then_restarted_delivers_each_digest_once(store: Store, settings: Settings,
-                                                                                 smtp: SmtpServer) -> None:  # fmt: skip
-    mail = mail_settings(settings, smtp, digest_send_empty=True)
+async def five_readers_queued(store: Store, mail: Settings) -> list[str]:
     now, day, _, _ = this_hour()
     addresses = [f"reader{n}@example.com" for n in range(5)]
     for address in addresses:
         await add_subscriber(store, address)
     assert await queue_for_date(store, mail, await composer_for(store, mail), day, now) == QueueResult(queued=5)
+    return addresses
+
+
+async def test_server_stopped_mid_batch_then_restarted_delivers_each_digest_once(store: Store, settings: Settings,
+                                                                                 smtp: SmtpServer) -> None:  # fmt: skip
+    mail = mail_settings(settings, smtp, digest_send_empty=True)
+    addresses = await five_readers_queued(store, mail)
     queued_ids = {r["email"]: r["message_id"] for r in await outbox(store)}
 
     smtp.handler.stall_at = 3  # the third message is in flight when the server goes away
@@ -547,11 +552,7 @@ async def test_crash_mid_send_resumes_after_restart_without_duplicates(store: St
                                                                        smtp: SmtpServer) -> None:  # fmt: skip
     """Planwatch stops while a message is in flight (left 'sending') and the server goes down with it."""
     mail = mail_settings(settings, smtp, digest_send_empty=True)
-    now, day, _, _ = this_hour()
-    addresses = [f"reader{n}@example.com" for n in range(5)]
-    for address in addresses:
-        await add_subscriber(store, address)
-    await queue_for_date(store, mail, await composer_for(store, mail), day, now)
+    addresses = await five_readers_queued(store, mail)
 
     smtp.handler.stall_at = 2
     batch = asyncio.create_task(deliver(store, mail))
