@@ -113,7 +113,6 @@ async def deliver_due(
         if recording is not None:
             await asyncio.shield(recording)  # a mail the server accepted is recorded, even when cancelled
         await mailer.close()
-        await store.outbox.purge_finished()
     return DeliveryResult(*totals)
 
 

@@ -465,6 +465,8 @@ async def test_a_451_is_retried_later_and_delivered_once(store: Store, settings:
     row = next(r for r in await outbox(store) if r["email"] == "busy@example.com")
     assert row["status"] == "queued" and row["attempts"] == 1 and "451" in row["last_error"]
     assert from_db(row["next_attempt_at"]) > utcnow()  # later, not at once
+    kept = {r["email"]: r["message"] is not None for r in await outbox(store)}
+    assert kept == {"a@example.com": False, "busy@example.com": True, "c@example.com": False}  # sent bodies dropped
 
     smtp.handler.rcpt_replies.clear()
     assert (await deliver(store, mail)).sent == 0  # not due yet
