@@ -13,6 +13,7 @@ from bot.members import since_autocomplete, topic_autocomplete
 from bot.replies import reply, send_pages
 from planwatch.durations import parse_duration
 from planwatch.services import guilds
+from planwatch.timeutil import utcnow
 
 MANAGE = discord.Permissions(manage_guild=True)
 
@@ -195,8 +196,6 @@ async def alerts_status(interaction: discord.Interaction) -> None:
 @app_commands.describe(role="The moderator role")
 @moderator_only
 async def modrole_set(interaction: discord.Interaction, role: discord.Role) -> None:
-    from planwatch.timeutil import utcnow
-
     await context_of(interaction).store.guilds.set_mod_role(guild_of(interaction), str(role.id), utcnow())
     await reply(interaction, render.message(f"Members with {role.mention} now count as moderators."), ephemeral=True)
 
@@ -204,8 +203,6 @@ async def modrole_set(interaction: discord.Interaction, role: discord.Role) -> N
 @modrole_group.command(name="clear", description="Only Manage Server counts as moderator again")
 @moderator_only
 async def modrole_clear(interaction: discord.Interaction) -> None:
-    from planwatch.timeutil import utcnow
-
     await context_of(interaction).store.guilds.set_mod_role(guild_of(interaction), None, utcnow())
     await reply(interaction, render.message("The moderator role is cleared."), ephemeral=True)
 

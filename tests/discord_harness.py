@@ -438,26 +438,9 @@ class RecordingAdapter(AsyncWebhookAdapter):
     def _new_message(self, body: Mapping[str, Any], context: _Context | None, *, message_type: int) -> JSON:
         payload = context.payload if context else {}
         application_id = str(payload.get("application_id", APPLICATION_ID))
-        message: JSON = {
-            "id": str(snowflake()),
-            "type": message_type,
-            "channel_id": str(payload.get("channel_id", CHANNEL_ID)),
-            "author": context.author if context else _user(int(application_id), bot=True),
-            "content": "",
-            "timestamp": _iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "components": [],
-            "pinned": False,
-            "flags": 0,
-            "webhook_id": application_id,
-            "application_id": application_id,
-        }
+        author = context.author if context else _user(int(application_id), bot=True)
+        message = _bare_message(snowflake(), message_type, payload.get("channel_id", CHANNEL_ID), author)
+        message.update(webhook_id=application_id, application_id=application_id)
         if payload.get("guild_id"):
             message["guild_id"] = str(payload["guild_id"])
         if context is not None:
@@ -681,6 +664,28 @@ def option(name: str, value: Any, type: int | None = None, *, focused: bool = Fa
     return result
 
 
+def _bare_message(message_id: int | str, message_type: int, channel_id: int | str, author: JSON) -> JSON:
+    """A message object with every field Discord always sends, empty."""
+    return {
+        "id": str(message_id),
+        "type": message_type,
+        "channel_id": str(channel_id),
+        "author": author,
+        "content": "",
+        "timestamp": _iso(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": False,
+        "flags": 0,
+    }
+
+
 def _user(user_id: int, name: str | None = None, *, bot: bool = False) -> JSON:
     """A user object with every field the spec's ``UserResponse`` requires."""
     user: JSON = {
@@ -856,24 +861,8 @@ def component_payload(
     if message is None:
         if message_id is None:
             raise ValueError("give the message (or at least message_id) the component is on")
-        message = {
-            "id": str(message_id),
-            "type": 0,
-            "channel_id": str(origin.get("channel_id", CHANNEL_ID)),
-            "author": _user(origin.get("application_id", APPLICATION_ID), bot=True),
-            "content": "",
-            "timestamp": _iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "components": [],
-            "pinned": False,
-            "flags": 0,
-        }
+        author = _user(origin.get("application_id", APPLICATION_ID), bot=True)
+        message = _bare_message(message_id, 0, origin.get("channel_id", CHANNEL_ID), author)
     data: JSON = {"custom_id": custom_id, "component_type": component_type}
     if values is not None:
         data["values"] = list(values)
