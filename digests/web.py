@@ -122,10 +122,16 @@ async def view_digest(request: web.Request) -> web.Response:
     return web.Response(text=composed.html, content_type="text/html", charset="utf-8")
 
 
-async def subscribe_form(request: web.Request) -> web.Response:
-    page = {"title": "Planwatch digest", "heading": "Subscribe to the daily digest", "message": "",
+def _subscribe_page(request: web.Request, status: int = 200, message: str = "") -> web.Response:
+    """The form, empty or with what was wrong with the last try."""
+    page = {"title": "Planwatch digest", "heading": "Subscribe to the daily digest", "message": message,
             "form": {"action": "/subscribe", "button": "Subscribe", "note": ""}, "links": []}  # fmt: skip
-    return web.Response(text=render_page(request.app[ENV], "subscribe.html.j2", page=page), content_type="text/html")
+    body = render_page(request.app[ENV], "subscribe.html.j2", page=page)
+    return web.Response(status=status, text=body, content_type="text/html")
+
+
+async def subscribe_form(request: web.Request) -> web.Response:
+    return _subscribe_page(request)
 
 
 async def subscribe_post(request: web.Request) -> web.Response:
@@ -147,10 +153,7 @@ async def subscribe_post(request: web.Request) -> web.Response:
 
         result = await subscribe(store, request_, scope=GLOBAL_SCOPE, now=now, send_confirmation=send)
     except PlanwatchError as exc:
-        page = {"title": "Planwatch digest", "heading": "Subscribe to the daily digest", "message": str(exc),
-                "form": {"action": "/subscribe", "button": "Subscribe", "note": ""}, "links": []}  # fmt: skip
-        return web.Response(status=400, text=render_page(request.app[ENV], "subscribe.html.j2", page=page),
-                            content_type="text/html")  # fmt: skip
+        return _subscribe_page(request, 400, str(exc))
     message = {
         "confirmation-sent": "Check your inbox: a confirmation mail is on its way. Nothing else is sent until you confirm.",
         "confirmation-already-sent": "A confirmation mail was already sent today: check your inbox (and spam folder).",
