@@ -1,5 +1,6 @@
 """Shared fixtures: a real SQLite file per test, a real HTTP server on 127.0.0.1 with routes a test
-programs, and the third-party corpus in ../shared (skipped with a clear reason when absent)."""
+programs, a real SMTP server (tests/smtp_server.py), and the third-party corpus in ../shared (skipped
+with a clear reason when absent)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiohttp import web
 from planwatch.config import Settings, load_settings
 from planwatch.ingest.poller import Poller, PollResult
 from planwatch.store import Store
+from tests.smtp_server import smtp  # noqa: F401  (the fixture: a real aiosmtpd server per test that asks for it)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

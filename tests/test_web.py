@@ -4,7 +4,7 @@ subscribe form, /healthz; bad, tampered, expired and misdirected tokens get a 40
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,7 +21,8 @@ from planwatch.store import Store
 from planwatch.store.subscribers import Subscriber
 from planwatch.timeutil import utcnow
 from planwatch.tokens import Signer, Token, signer_for
-from tests.test_digests import HOSTILE, PUBLIC, TOPIC, Markup, SmtpServer, add_reports, outbox, this_hour
+from tests.smtp_server import SmtpServer
+from tests.test_digests import HOSTILE, PUBLIC, TOPIC, Markup, add_reports, outbox, this_hour
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -40,16 +41,6 @@ class Site:
 
     async def status(self, subscriber: Subscriber) -> str:
         return (await self.store.subscribers.get(subscriber.id)).status
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
