@@ -88,9 +88,10 @@ async def queue_for_date(store: Store, settings: Settings, composer: DigestCompo
 async def queue_confirmation(
     store: Store, composer: DigestComposer, subscriber: Subscriber, requested_via: str, now: datetime
 ) -> bool:
-    """The one mail a pending address gets; at most one a day, whatever is asked."""
+    """The one mail a pending address gets; at most one in 24 hours, whatever is asked. Counted by time, not
+    by calendar day: a second request naming another time zone must not open a new "day"."""
     day = now.astimezone(ZoneInfo(subscriber.timezone)).date().isoformat()
-    if await store.outbox.exists(subscriber.id, "confirm", day):
+    if await store.outbox.queued_since(subscriber.id, "confirm", now - timedelta(days=1)):
         return False
     composed = composer.confirmation(subscriber, requested_via)
     return await store.outbox.queue(subscriber.id, "confirm", day, composed.message_id, composed.as_bytes(), now)

@@ -339,6 +339,22 @@ async def test_requests_are_rate_limited_and_pending_ones_expire(store: Store, s
         assert found is not None and found.status == "pending"
 
 
+async def test_a_second_request_in_another_zone_gets_no_second_confirmation(store: Store, settings: Settings) -> None:
+    """At 23:30 UTC it is already tomorrow in Kyiv: a second request naming UTC must not count as a new day."""
+    composer = await composer_for(store, settings)
+    late = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)
+    results = []
+    for minutes, zone in ((0, "Europe/Kyiv"), (5, "UTC")):
+        now = late + timedelta(minutes=minutes)
+
+        async def send(subscriber: Subscriber, now: datetime = now) -> bool:
+            return await queue_confirmation(store, composer, subscriber, "a test", now)
+
+        request = check_request("zoe@example.com", [TOPIC], 8, zone)
+        results.append((await subscribe(store, request, scope=GLOBAL_SCOPE, now=now, send_confirmation=send)).status)
+    assert results == ["confirmation-sent", "confirmation-already-sent"]
+
+
 # --- 4. a 451 is retried later, and delivered once ----------------------------------------------------------------
 async def test_a_451_is_retried_later_and_delivered_once(store: Store, settings: Settings, smtp: SmtpServer) -> None:
     mail = mail_settings(settings, smtp, digest_send_empty=True)

@@ -200,6 +200,14 @@ class OutboxRepo:
         )
         return row is not None
 
+    async def queued_since(self, subscriber_id: int, kind: str, since: datetime) -> bool:
+        """Whether mail of this kind was queued for the subscriber at or after `since`."""
+        row = await self.store.fetchone(
+            "SELECT 1 FROM outbox WHERE subscriber_id = ? AND kind = ? AND queued_at >= ? LIMIT 1",
+            (subscriber_id, kind, to_db(since)),
+        )
+        return row is not None
+
     async def due(self, now: datetime, limit: int = 1000) -> list[OutboxItem]:
         """Queued mail whose time has come, and mail left 'sending' by a crash once its lease is over."""
         rows = await self.store.fetchall(
