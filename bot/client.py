@@ -20,8 +20,18 @@ def intents() -> discord.Intents:
     return wanted
 
 
+# Sent as `contexts` and `integration_types` on every command (set on the tree, so a new command cannot
+# miss them; `dm_permission`, which guild_only still sets, is deprecated). Servers only: everything
+# Planwatch keeps is per server. Installed to a server only: a user install would offer the commands in
+# servers where the bot is not a member, with no topics, feeds or moderators there.
+GUILD_ONLY = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+GUILD_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
+
+
 def build_tree(client: discord.Client) -> app_commands.CommandTree[discord.Client]:
-    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(
+        client, allowed_contexts=GUILD_ONLY, allowed_installs=GUILD_INSTALL
+    )
     for command in COMMANDS:
         tree.add_command(command)
     for group in [*GROUPS, digest_group]:

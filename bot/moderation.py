@@ -1,5 +1,15 @@
-"""Commands for moderators: topics, feeds, alert channels, the moderator role. Hidden from members by
-`default_permissions` (Manage Server) and checked again at every call (bot.checks)."""
+"""Commands for moderators: topics, feeds, alert channels, the moderator role.
+
+Who sees them. `default_member_permissions` is the only visibility a bot can set, and it is a
+permission, not a role: Manage Server there hides /topic, /feed and /alerts from a member who has only
+the role chosen with /modrole, and only a server admin can undo that, command by command, in Server
+Settings > Integrations (a bot token cannot edit command permissions). A moderator given the role
+expects the commands to be there, so these groups are registered with no default permission: every
+member sees them (their descriptions say "Moderators:"), the check at every call (bot.checks) keeps
+them to moderators, and anyone else gets a short ephemeral refusal. Admins who want them hidden can
+still restrict them in Integrations. /modrole keeps Manage Server as its default: the people who may
+hand out moderation are exactly those with that permission, so there the hint is right; it is checked
+at run time too."""
 
 from __future__ import annotations
 
@@ -7,36 +17,41 @@ import discord
 from discord import app_commands
 
 from bot import render
-from bot.checks import moderator_only
+from bot.checks import counts_as_moderator, moderator_only, server_manager_only
 from bot.context import context_of, guild_of
 from bot.members import since_autocomplete, topic_autocomplete
 from bot.replies import reply, send_pages
 from planwatch.durations import parse_duration
+from planwatch.errors import UsageError
 from planwatch.services import guilds
 from planwatch.timeutil import utcnow
 
 MANAGE = discord.Permissions(manage_guild=True)
 
 
-def _group(name: str, description: str) -> app_commands.Group:
-    return app_commands.Group(name=name, description=description, guild_only=True, default_permissions=MANAGE)
+def _group(name: str, description: str, *, default_permissions: discord.Permissions | None = None) -> app_commands.Group:
+    return app_commands.Group(name=name, description=description, guild_only=True, default_permissions=default_permissions)
 
 
 topic_group = _group("topic", "Moderators: the topics this server watches")
 feed_group = _group("feed", "Moderators: the feeds this server polls")
 alerts_group = _group("alerts", "Moderators: where new stories and feed problems are posted")
-modrole_group = _group("modrole", "Moderators: a role whose members may also use moderator commands")
+modrole_group = _group(
+    "modrole", "Manage Server: a role whose members may also use moderator commands", default_permissions=MANAGE
+)
 
 
+# Autocomplete runs without the command's checks, and these commands are visible to every member: a
+# member who is not a moderator gets no suggestions (the feeds are moderator information).
 async def own_topic_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
+    if interaction.guild_id is None or not await counts_as_moderator(interaction):
         return []
     own = await context_of(interaction).store.topics.list_all(guilds.scope_of(interaction.guild_id))
     return [app_commands.Choice(name=t.name, value=t.name) for t in own if current.lower() in t.name][:25]
 
 
 async def feed_autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-    if interaction.guild_id is None:
+    if interaction.guild_id is None or not await counts_as_moderator(interaction):
         return []
     feeds = await guilds.guild_feeds(context_of(interaction).store, interaction.guild_id)
     return [
@@ -194,14 +209,18 @@ async def alerts_status(interaction: discord.Interaction) -> None:
 # --- /modrole -----------------------------------------------------------------------------------------------
 @modrole_group.command(name="set", description="Members with this role may also use moderator commands")
 @app_commands.describe(role="The moderator role")
-@moderator_only
+@server_manager_only
 async def modrole_set(interaction: discord.Interaction, role: discord.Role) -> None:
+    if role.is_default():  # members' role lists never name @everyone: it would make nobody a moderator
+        raise UsageError("@everyone cannot be the moderator role: choose a role that moderators have")
     await context_of(interaction).store.guilds.set_mod_role(guild_of(interaction), str(role.id), utcnow())
-    await reply(interaction, render.message(f"Members with {role.mention} now count as moderators."), ephemeral=True)
+    text = (f"Members with {role.mention} now count as moderators: /topic, /feed and /alerts work for them "
+            "at once, with no change in Integrations. Only Manage Server can change this role.")  # fmt: skip
+    await reply(interaction, render.message(text), ephemeral=True)
 
 
 @modrole_group.command(name="clear", description="Only Manage Server counts as moderator again")
-@moderator_only
+@server_manager_only
 async def modrole_clear(interaction: discord.Interaction) -> None:
     await context_of(interaction).store.guilds.set_mod_role(guild_of(interaction), None, utcnow())
     await reply(interaction, render.message("The moderator role is cleared."), ephemeral=True)

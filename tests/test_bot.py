@@ -100,8 +100,13 @@ def test_sync_payload_is_valid_and_complete(spec: DiscordSpec) -> None:
     assert subcommands["feed"] == {"add", "remove", "list", "pause", "resume"}
     assert subcommands["alerts"] == {"set", "off", "status"} and subcommands["modrole"] == {"set", "clear"}
     assert subcommands["digest"] == {"subscribe", "confirm", "status", "unsubscribe"}
-    for group in ("topic", "feed", "alerts", "modrole"):
-        assert int(names[group]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    # Visible to members with only the moderator role (Discord cannot hide behind a role): the run-time
+    # check guards them. Only /modrole keeps Manage Server, the permission of those who may set the role.
+    for group in ("topic", "feed", "alerts"):
+        assert names[group]["default_member_permissions"] is None, group
+    assert int(names["modrole"]["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
+    for command in payload:  # servers only, in the current fields; installed to a server, not a user
+        assert (command["contexts"], command["integration_types"], command["dm_permission"]) == ([0], [0], False), command
 
     def options(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
         for o in node.get("options", []):
@@ -234,6 +239,75 @@ async def test_moderator_commands_are_checked_at_run_time(bot: PlanwatchBot, spe
     assert "harbour" in text_of(topics)
     other = await run(bot, spec, "topics", guild_id=GUILD_ID + 1)
     assert "harbour" not in text_of(other)  # one server never sees another's configuration
+
+
+MODS_ROLE = {"id": str(MOD_ROLE), "name": "Mods", "color": 0, "hoist": False, "position": 1, "permissions": "0",
+             "managed": False, "mentionable": False, "flags": 0}  # fmt: skip
+
+
+async def set_mod_role(bot: PlanwatchBot, spec: DiscordSpec, role: dict[str, Any] = MODS_ROLE, **kw: Any) -> list[Call]:
+    kw.setdefault("permissions", MANAGE_GUILD)
+    return await run(bot, spec, "modrole", option("role", role["id"], 8), subcommand="set",
+                     resolved={"roles": {role["id"]: role}}, **kw)  # fmt: skip
+
+
+async def test_the_moderator_role_works_without_an_integrations_step(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """What a moderator given the role sees: /feed is in the payload with no permission that would hide
+    it, and it runs; a member without the role is refused in private; the role cannot re-point itself."""
+    feed = next(c for c in dry_run_payload() if c["name"] == "feed")
+    assert feed["default_member_permissions"] is None  # Discord shows it to every member
+    assert "now count as moderators" in text_of(await set_mod_role(bot, spec))
+    listed = await run(bot, spec, "feed", subcommand="list", permissions=MEMBER, roles=[MOD_ROLE])
+    assert listed[-1].flags & EPHEMERAL and "has added no feeds" in text_of(listed)
+    no_role: list[dict[str, Any]] = [{"roles": []}, {"roles": [MOD_ROLE + 1]}]
+    for who in no_role:
+        refused = await run(bot, spec, "feed", subcommand="list", permissions=MEMBER, **who)
+        assert len(refused) == 1 and refused[0].type == 4 and refused[0].flags & EPHEMERAL
+        assert "Only moderators can do that" in text_of(refused) and "has added no feeds" not in text_of(refused)
+    elsewhere = await run(bot, spec, "feed", subcommand="list", permissions=MEMBER, roles=[MOD_ROLE], guild_id=GUILD_ID + 1)
+    assert "Only moderators" in text_of(elsewhere)  # the role is this server's only
+    other_role = {**MODS_ROLE, "id": str(MOD_ROLE + 1), "name": "Friends"}
+    for attempt in (await set_mod_role(bot, spec, other_role, permissions=MEMBER, roles=[MOD_ROLE]),
+                    await run(bot, spec, "modrole", subcommand="clear", permissions=MEMBER, roles=[MOD_ROLE])):  # fmt: skip
+        assert attempt[-1].flags & EPHEMERAL and "Only members with Manage Server" in text_of(attempt)
+    still = await run(bot, spec, "feed", subcommand="list", permissions=MEMBER, roles=[MOD_ROLE])
+    assert "has added no feeds" in text_of(still)
+    everyone = {**MODS_ROLE, "id": str(GUILD_ID), "name": "@everyone", "position": 0}
+    assert "@everyone cannot be the moderator role" in text_of(await set_mod_role(bot, spec, everyone))
+
+
+async def test_feed_suggestions_are_for_moderators_only(bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer) -> None:
+    """Autocomplete skips command checks; now that members see /feed, it must not list the feeds to them."""
+    url = feed_server.static("/s.xml", rss([]))
+    await run(bot, spec, "feed", option("url", url), option("name", "Secret source"), subcommand="add", permissions=MANAGE_GUILD)
+    await set_mod_role(bot, spec)
+
+    async def suggestions(**who: Any) -> list[dict[str, Any]]:
+        payload = interaction_payload(name="feed", subcommand="remove", type=4, options=[option("feed", "")], focused="feed",
+                                      permissions=int(MEMBER), **who)  # fmt: skip
+        (call,) = await invoke(bot.tree, bot, payload)
+        spec.validate_call(call)
+        assert call.type == 8 and call.data is not None
+        return cast(list[dict[str, Any]], call.data["choices"])
+
+    assert await suggestions() == []
+    assert [c["value"] for c in await suggestions(roles=[MOD_ROLE])] == ["1"]
+
+
+async def test_timezone_autocomplete_offers_current_names_first(bot: PlanwatchBot, spec: DiscordSpec) -> None:
+    """Typing "kiev" (any case) or "kyiv" offers Europe/Kyiv first; the old link name, still valid, comes after."""
+    expected = {
+        "kiev": ["Europe/Kyiv", "Europe/Kiev"],
+        "Kiev": ["Europe/Kyiv", "Europe/Kiev"],
+        "kyiv": ["Europe/Kyiv"],
+        "calcutta": ["Asia/Kolkata", "Asia/Calcutta"],
+    }
+    for typed, zones in expected.items():
+        payload = interaction_payload(name="digest", subcommand="subscribe", type=4, focused="timezone",
+                                      options=[option("email", "a@b.example"), option("timezone", typed)])  # fmt: skip
+        (call,) = await invoke(bot.tree, bot, payload)
+        spec.validate_call(call)
+        assert call.type == 8 and call.data == {"choices": [{"name": z, "value": z} for z in zones]}, typed
 
 
 async def test_feeds_and_alerts_configuration(bot: PlanwatchBot, spec: DiscordSpec, feed_server: FeedServer) -> None:

@@ -472,6 +472,26 @@ def test_synced_commands_match_the_spec(tree: app_commands.CommandTree[discord.C
     assert follow["options"][0]["autocomplete"] is True
 
 
+def test_contexts_and_integration_types_are_validated(client: discord.Client, spec: DiscordSpec) -> None:
+    """Where a command may run is in the spec-checked payload: the values discord.py emits pass, and
+    what Discord would reject (an empty list, a repeat, an unknown context or install type) does not."""
+    tree: app_commands.CommandTree[discord.Client] = app_commands.CommandTree(client)
+
+    @tree.command(name="here", description="A command for servers only")
+    @app_commands.allowed_contexts(guilds=True, dms=False, private_channels=False)
+    @app_commands.allowed_installs(guilds=True, users=False)
+    async def here(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("ok")
+
+    (command,) = [c.to_dict(tree) for c in tree.get_commands()]
+    assert (command["contexts"], command["integration_types"]) == ([0], [0])
+    spec.validate_commands([command])
+    wrong: list[dict[str, list[int]]] = [{"contexts": []}, {"contexts": [0, 0]}, {"contexts": [3]}, {"integration_types": [2]}]
+    for bad in wrong:
+        with pytest.raises(SpecViolation, match=next(iter(bad))):
+            spec.validate_commands([{**command, **bad}])
+
+
 def test_spec_limits_are_enforced(spec: DiscordSpec) -> None:
     spec.validate("RichEmbed", {"title": "x" * 256})
     with pytest.raises(SpecViolation, match="title"):

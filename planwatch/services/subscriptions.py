@@ -59,9 +59,40 @@ def check_timezone(name: str) -> str:
     return zone
 
 
+# Zones whose place was renamed: tzdata keeps the old name as a link (it still works, and stays
+# accepted), but a member typing the old spelling should be offered the current one first. Only true
+# renames of the same place, old spelling -> current, from tzdata's `backward` file; not exhaustive,
+# and never a merge into another city (Europe/Amsterdam is a link to Brussels, and stays Amsterdam).
+RENAMED_ZONES = {
+    "Europe/Kiev": "Europe/Kyiv",
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Dacca": "Asia/Dhaka",
+    "Asia/Thimbu": "Asia/Thimphu",
+    "Asia/Ulan_Bator": "Asia/Ulaanbaatar",
+    "Asia/Macao": "Asia/Macau",
+    "Asia/Ashkhabad": "Asia/Ashgabat",
+    "Asia/Chungking": "Asia/Chongqing",
+    "Asia/Ujung_Pandang": "Asia/Makassar",
+    "America/Godthab": "America/Nuuk",
+    "Atlantic/Faeroe": "Atlantic/Faroe",
+    "Africa/Asmera": "Africa/Asmara",
+    "Pacific/Truk": "Pacific/Chuuk",
+    "Pacific/Ponape": "Pacific/Pohnpei",
+}
+
+
 def timezone_suggestions(prefix: str, limit: int = 25) -> list[str]:
-    needle = prefix.strip().lower()
-    return sorted(z for z in _zones() if needle in z.lower())[:limit]
+    """Zones containing what was typed ("ho chi minh" finds Asia/Ho_Chi_Minh); an old name that matches
+    brings its current name along, and current names come before old ones."""
+    needle = prefix.strip().lower().replace(" ", "_")
+    zones = _zones()
+    found = {z for z in zones if needle in z.lower()}
+    found |= {new for old, new in RENAMED_ZONES.items() if needle in old.lower() and new in zones}
+    superseded = {old for old, new in RENAMED_ZONES.items() if new in zones}
+    return sorted(found, key=lambda z: (z in superseded, z))[:limit]
 
 
 def check_code(code: str) -> str:
