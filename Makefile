@@ -26,6 +26,7 @@ lint: $(BIN)/planwatch
 	$(BIN)/mypy
 
 bench: $(BIN)/planwatch
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ingest.py
 
 clean:
