@@ -6,11 +6,15 @@ description 4096, 25 fields, field name 256 / value 1024, footer 2048, 6000 char
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import quote
 
 import discord
 
+from planwatch.ingest.htmltext import strip_invisible
+from planwatch.ingest.urls import redact_credentials
 from planwatch.models import Feed, Report, Topic
 from planwatch.services.alerts import FeedNotice, StoryAlert
 from planwatch.services.guilds import TopicTest
@@ -27,20 +31,52 @@ PAGE_STORIES = 4  # stories per page of /sources
 PAGE_LINES = 12  # lines per page of /timeline
 
 
+# "scheme://" in feed text: Discord would make it a link of its own; escaped, it reads the same.
+_AUTOLINK = re.compile(r"(?<=[A-Za-z0-9+.-]):(?=//)")
+
+
 def clean(text: str | None, limit: int) -> str:
-    """Feed text made inert: no markdown, no mentions, and no longer than `limit`."""
+    """Feed text made inert: no markdown, no mentions, no links, no bidi or invisible characters (text
+    stored before normalization removed them), and no longer than `limit`."""
     if not text:
         return ""
-    safe = discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(text.split())))
+    safe = discord.utils.escape_mentions(discord.utils.escape_markdown(" ".join(strip_invisible(text).split())))
     safe = safe.replace("<@", "<\u200b@").replace("<#", "<\u200b#")  # role, user and channel mentions
+    safe = _AUTOLINK.sub(lambda _: "\\:", safe)
     return safe if len(safe) <= limit else safe[: limit - 1].rstrip("\\") + "…"
 
 
-def link(label: str, url: str | None, limit: int = 200) -> str:
-    text = clean(label, limit)
-    if url and url.startswith(("http://", "https://")) and len(url) <= 512 and ")" not in url and " " not in url:
-        return f"[{text}]({url})"
-    return text
+# Inside a masked link's label, escape_markdown is not enough: it leaves "]" and "(" alone, so a label
+# "x](https://evil.example" closes the label early and points the link elsewhere, and "[x](url)"
+# nests a link. Square brackets become parentheses: Discord's label pattern pairs brackets whether
+# escaped or not, so even an escaped lone "]" breaks the link. Then every character that can end a
+# label, start a link, a mention, an emoji, a timestamp or formatting is escaped, backslash first;
+# Discord shows the characters themselves.
+_BRACKETS = str.maketrans("[]", "()")
+_LABEL_SPECIAL = re.compile(r"([\\()*_~|`<>#:@!-])")
+# Characters a link target may hold as is; anything else is percent-encoded (or the link is not made).
+_URL_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "()<>\\")
+
+
+def label(text: str | None, limit: int) -> str:
+    """Feed text for the label of a masked link: it can never hold a link, a mention or markup."""
+    plain = " ".join(strip_invisible(text or "").translate(_BRACKETS).split())
+    if len(plain) > limit:
+        plain = plain[: limit - 1] + "…"
+    return discord.utils.escape_mentions(_LABEL_SPECIAL.sub(r"\\\1", plain))
+
+
+def link(text: str, url: str | None, limit: int = 200) -> str:
+    """A masked link `[label](url)` whose label is feed text; just the label when the URL is not a web
+    link. In the target, characters that could end it early ("(", ")", "<", ">", a backslash, spaces)
+    and anything outside printable ASCII (a bidi override, say) are percent-encoded."""
+    shown = label(text, limit) or "link"
+    if not url or not url.startswith(("http://", "https://")) or len(url) > 512:
+        return shown
+    target = quote(url, safe=_URL_SAFE)
+    if len(target) > 1024:
+        return shown
+    return f"[{shown}]({target})"
 
 
 def when(moment: datetime | None) -> str:
@@ -191,14 +227,16 @@ def search_pages(query: str, hits: list[SearchHit]) -> list[discord.Embed]:
     return _lines_pages(title, f"{plural(len(hits), 'match', 'matches')}, best first:", lines)
 
 
+NO_DESCRIPTION = "No description yet."
+
+
 def topics_embed(topics: list[Topic], counts: dict[int, int], guild_scope: str) -> discord.Embed:
+    """For members: what each topic is about, in the moderators' words. The query is theirs to tune
+    (a long boolean expression reads as noise); moderators see it in `/topic test`."""
     embed = _base("Topics this server watches", "Ask about any of them: `/summary topic:<name>`.")
     for topic in topics[:FIELDS]:
         where = "this server" if topic.scope == guild_scope else "global"
-        value = (
-            f"{clean(topic.description, 400) or '—'}\nquery: `{clean(topic.query, 500)}`\n"
-            f"{counts.get(topic.id, 0)} reports · {where}"
-        )
+        value = f"{clean(topic.description, 400) or NO_DESCRIPTION}\n{counts.get(topic.id, 0)} reports · {where}"
         embed.add_field(name=clean(topic.name, FIELD_NAME), value=value[:FIELD_VALUE], inline=False)
     return fit(embed)
 
@@ -214,14 +252,23 @@ def topic_test_embed(result: TopicTest) -> discord.Embed:
     return fit(embed)
 
 
+def feed_link(feed: Feed, limit: int = 200) -> str:
+    """A feed by name, linked to its URL; a feed stored with a password in its URL (before those were
+    refused) shows the masked URL and no link, so the password never reaches a message."""
+    name = redact_credentials(feed.display_name)
+    if redact_credentials(feed.url) != feed.url:
+        return label(name, limit)
+    return link(name, feed.url, limit)
+
+
 def feeds_embed(feeds: list[Feed]) -> list[discord.Embed]:
     if not feeds:
         return [message("This server has added no feeds yet: `/feed add url`.", title="Feeds")]
     lines = []
     for f in feeds:
         detail = f"paused: {f.paused_reason}" if f.paused else f"next poll {when(f.next_poll_at)}"
-        error = f"\n  last error: {clean(f.last_error, 300)}" if f.last_error else ""
-        lines.append(f"#{f.id} {STATUS[f.status]} · {link(f.display_name, f.url, 80)} · {detail}{error}")
+        error = f"\n  last error: {clean(redact_credentials(f.last_error), 300)}" if f.last_error else ""
+        lines.append(f"#{f.id} {STATUS[f.status]} · {feed_link(f, 80)} · {detail}{error}")
     return _lines_pages("Feeds of this server", "Health of the feeds this server added:", lines)
 
 
@@ -258,15 +305,12 @@ def story_alert_embed(alert: StoryAlert) -> discord.Embed:
 def feed_notice_embed(notice: FeedNotice) -> discord.Embed:
     feed = notice.feed
     if notice.status == "ok":
-        text = f"Feed {link(feed.display_name, feed.url)} is working again."
+        text = f"Feed {feed_link(feed)} is working again."
     elif notice.status == "paused":
-        text = (
-            f"Feed {link(feed.display_name, feed.url)} is paused: {clean(feed.paused_reason, 300)}."
-            " `/feed resume` polls it again."
-        )
+        text = f"Feed {feed_link(feed)} is paused: {clean(feed.paused_reason, 300)}. `/feed resume` polls it again."
     else:
-        text = (f"Feed {link(feed.display_name, feed.url)} is failing ({feed.consecutive_failures} times in a row): "
-                f"{clean(feed.last_error, 500)}. Planwatch keeps retrying with backoff.")  # fmt: skip
+        text = (f"Feed {feed_link(feed)} is failing ({feed.consecutive_failures} times in a row): "
+                f"{clean(redact_credentials(feed.last_error or ''), 500)}. Planwatch keeps retrying with backoff.")  # fmt: skip
     return message(text, title="Feed health")
 
 

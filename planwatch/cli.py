@@ -70,25 +70,25 @@ async def cmd_feeds_list(ns: argparse.Namespace, settings: Settings) -> int:
         return 0
     for feed in feeds:
         data = feed_json(feed)
-        line = f"#{feed.id} [{feed.status}] {feed.display_name} <{feed.url}>"
+        line = f"#{feed.id} [{feed.status}] {data['name']} <{data['url']}>"
         if feed.status == "paused":
             line += f" paused: {feed.paused_reason}"
         elif data["next_poll_at"]:
             line += f" next poll {data['next_poll_at']}"
         if feed.consecutive_failures:
             line += f" ({feed.consecutive_failures} failures in a row)"
-        if feed.last_error:
-            line += f" last error: {feed.last_error}"
+        if data["last_error"]:
+            line += f" last error: {data['last_error']}"
         print(line)
     return 0
 
 
 async def cmd_feeds_remove(ns: argparse.Namespace, settings: Settings) -> int:
-    from planwatch.services.feeds import remove_feed
+    from planwatch.services.feeds import remove_feed, shown_url
 
     async with await Store.open(settings.db_path) as store:
         feed = await remove_feed(store, ns.feed)
-    print(f"removed feed #{feed.id} {feed.url} (its reports stay)")
+    print(f"removed feed #{feed.id} {shown_url(feed)} (its reports stay)")
     return 0
 
 

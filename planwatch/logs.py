@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from collections.abc import Iterable
 
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]+)@", re.I)
+from planwatch.ingest.urls import redact_credentials
 
 
 class RedactingFilter(logging.Filter):
@@ -21,7 +20,7 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
+        return redact_credentials(text)  # a lone user name before "@" is often a token: masked too
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

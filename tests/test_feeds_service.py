@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from planwatch.config import Settings
 from planwatch.ingest.opml import read_opml, write_opml
-from planwatch.services.feeds import export_opml, find_feed, import_opml, pause_feed
+from planwatch.services.feeds import add_feed, export_opml, find_feed, import_opml, pause_feed
+from planwatch.services.guilds import add_guild_feed
 from planwatch.store import Store
 from planwatch.timeutil import utcnow
 
@@ -43,3 +44,18 @@ async def test_find_pause_resume_and_export(store: Store, settings: Settings) ->
     assert resumed.status == "new" and [f.id for f in await store.feeds.due(utcnow())] == [feed.id]
     outlines = read_opml((await export_opml(store)).encode())
     assert [(o.url, o.title) for o in outlines] == [("https://news.example/rss", "News")]
+
+
+async def test_any_spelling_of_a_watched_feed_is_the_same_feed(store: Store, settings: Settings) -> None:
+    """Import and Discord's /feed add meet a feed already watched in another spelling (even a row stored
+    as typed before URLs were made canonical): the import skips it, a server shares it."""
+    legacy = await store.feeds.add("https://Legacy.example/rss#top", name="Legacy", interval_minutes=15, now=utcnow())
+    added = await add_feed(store, settings, "HTTPS://Example.COM./feed#x")
+    assert added.url == "https://example.com/feed"
+    opml = write_opml([("https://legacy.example/rss", "L", None), ("https://example.com:443/feed", "E", None)], utcnow())
+    result = await import_opml(store, settings, opml.encode())
+    assert result.added == [] and [reason for _, reason in result.skipped] == ["already watched", "already watched"]
+    feed, created = await add_guild_feed(store, settings, 42, "https://LEGACY.example/rss", name=None, interval=None)
+    assert (feed.id, created) == (legacy.id, False)
+    assert (await find_feed(store, "https://legacy.example/rss")).id == legacy.id
+    assert await store.feeds.count() == 2

@@ -4,8 +4,9 @@ and one bad feed or item never costs the others (found by review; each was once 
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,6 +15,7 @@ from planwatch.ingest.fetch import parse_retry_after, seconds_hint
 from planwatch.ingest.htmltext import html_to_text
 from planwatch.ingest.normalize import parse_feed
 from planwatch.ingest.poller import Poller
+from planwatch.services import stories
 from planwatch.services.feeds import add_feed
 from planwatch.store import Store
 from tests.conftest import FeedServer, poll_feed, rss
@@ -151,3 +153,73 @@ async def test_items_sharing_a_boilerplate_description_stay_separate(store: Stor
     async with store.transaction() as db:
         result = await store.reports.save_batch(db, feed_id=feed.id, outlet="X", entries=parsed.entries, now=NOW)
     assert result.new == 3 and await store.reports.count() == 3
+
+
+# --- issue 8, item 10: text that reaches readers ------------------------------------------------------------
+INVISIBLE = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2064\ufeff\u00ad"
+GIANT = "Z" * 20_000
+
+
+def _visible(text: str) -> bool:
+    return not any(unicodedata.category(c) in ("Cf", "Cc") and c not in "\n\t" for c in text)
+
+
+async def test_bidi_and_invisible_characters_never_reach_a_stored_report(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    """Bidi overrides and isolates, zero-width and other format characters (raw, and as character
+    references) in a feed's title, an item's title and its text are gone once the poller stores them."""
+    body = rss(
+        [
+            {
+                "title": f"Kremlin {INVISIBLE}denies the &#x202E;28-point plan&#x202C; for Ukraine",
+                "link": "https://outlet.example/k1",
+                "description": f"Peskov&#8205; said{INVISIBLE} that there were no new proposals from Witkoff.",
+                "author": f"Desk{INVISIBLE}",
+            }
+        ],
+        title=f"Hostile {INVISIBLE}Outlet",
+    )
+    url = feed_server.static("/bidi.xml", body)
+    feed = await add_feed(store, settings, url)
+    result = await poll_feed(store, settings, feed.id)
+    assert (result.outcome, result.new) == ("new", 1)
+    (report,) = await store.reports.recent(limit=5)
+    assert report.title == "Kremlin denies the 28-point plan for Ukraine"
+    assert report.text == "Peskov said that there were no new proposals from Witkoff."
+    assert report.outlet == "Hostile Outlet"
+    assert all(_visible(value or "") for value in (report.title, report.text, report.outlet, report.author))
+
+
+async def test_a_giant_token_is_dropped_and_never_becomes_a_summary_point(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    """A 20,000-character "word" in a title and a text is dropped at normalization (the words around it
+    stay), so no summary point (what the digest and /summary show) carries it; links and long runs of a
+    language written without spaces are kept."""
+    link_text = "https://outlet.example/2025/11/21/envoys-meet-in-geneva-to-discuss-the-28-point-plan-for-ukraine"
+    japanese = "ウクライナ和平案について米国とロシアの特使がジュネーブで協議したと複数の関係者が明らかにした" * 2
+    body = rss(
+        [
+            {
+                "title": f"Witkoff and Dmitriev drafted a 28-point plan for Ukraine {GIANT}",
+                "link": "https://outlet.example/g1",
+                "description": (
+                    f"The envoys met in Geneva on Sunday to discuss the {GIANT} peace plan for Ukraine with Kyiv. "
+                    f"{GIANT} "
+                    f"Officials in Kyiv said the 28-point plan was drafted by Witkoff and Dmitriev last month. "
+                    f"More at {link_text} and in Japanese: {japanese}"
+                ),
+            }
+        ]
+    )
+    url = feed_server.static("/giant.xml", body)
+    feed = await add_feed(store, settings, url)
+    assert (await poll_feed(store, settings, feed.id)).new == 1
+    (report,) = await store.reports.recent(limit=5)
+    assert report.title == "Witkoff and Dmitriev drafted a 28-point plan for Ukraine"
+    assert GIANT[:100] not in report.text and "discuss the peace plan for Ukraine with Kyiv." in report.text
+    assert link_text in report.text and japanese in report.text
+    summary = await stories.summary(store, "ukraine-peace-plan", timedelta(days=2))
+    assert summary.points, "the report matches the topic, so the summary has points"
+    assert all("ZZZZ" not in point.text and len(point.text) < 1_000 for point in summary.points)

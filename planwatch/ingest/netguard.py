@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from planwatch.errors import UsageError
+from planwatch.errors import PlanwatchError, UsageError
 from planwatch.ingest.errors import RefusedAddressError
 
 ALLOW_HINT = "set PLANWATCH_ALLOW_PRIVATE_FEEDS=1 to allow it"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# getaddrinfo's answers for a name that does not exist (EAI_NODATA is not defined everywhere).
+_NO_SUCH_NAME = frozenset(e for e in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if e is not None)
 
 
 def address_kind(ip: IPAddress) -> str | None:
@@ -67,8 +69,9 @@ def _numeric_ipv4(host: str) -> ipaddress.IPv4Address | None:
 
 
 def literal_refusal(host: str) -> str | None:
-    """Why a host written as an address (or as localhost) is off-limits; None if it is not one."""
-    host = host.strip("[]")
+    """Why a host written as an address (or as localhost) is off-limits; None if it is not one.
+    A trailing dot ("127.0.0.1.") names the same host, and some resolvers and clients accept it."""
+    host = host.strip("[]").rstrip(".")
     try:
         ip: IPAddress | None = ipaddress.ip_address(host)
     except ValueError:
@@ -84,10 +87,12 @@ def literal_refusal(host: str) -> str | None:
 async def check_feed_url(url: str, *, allow_private: bool, resolve: bool = True, resolve_timeout: float = 3.0) -> None:
     """Refuse, with the reason, a URL that is not http(s) or that reaches a non-public address.
 
-    A name that does not resolve now is let through: it may be a transient DNS problem, and the
-    connection-time check still applies when the feed is fetched. Bulk imports pass resolve=False:
-    hundreds of lookups would tie up the threads that name resolution shares with fetching, and the
-    connection-time check refuses the same names anyway."""
+    With the guard on, a name must resolve now, to public addresses only: a name that does not resolve
+    would be stored and fail at every poll. A lookup that fails for a reason other than "no such name"
+    (a timeout, a resolver that is down) is a failure to try again, not a bad URL. Bulk imports pass
+    resolve=False: hundreds of lookups would tie up the threads that name resolution shares with
+    fetching, so an import checks scheme, literal addresses and their trailing-dot spellings only, and
+    the connection-time check (GuardedResolver) refuses private names when the feed is fetched."""
     host = check_scheme_and_host(url)
     if allow_private:
         return
@@ -100,8 +105,16 @@ async def check_feed_url(url: str, *, allow_private: bool, resolve: bool = True,
         infos = await asyncio.wait_for(
             asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM), resolve_timeout
         )
+    except socket.gaierror as exc:
+        if exc.errno in _NO_SUCH_NAME:
+            raise UsageError(f"refused feed URL {url}: {host} does not resolve to any address; check the spelling") from None
+        raise PlanwatchError(f"cannot check feed URL {url}: looking up {host} failed ({exc.strerror}); try again later") from None
     except (OSError, TimeoutError):
-        return
+        raise PlanwatchError(
+            f"cannot check feed URL {url}: looking up {host} took over {resolve_timeout:g} s; try again later"
+        ) from None
+    if not infos:
+        raise UsageError(f"refused feed URL {url}: {host} does not resolve to any address; check the spelling")
     for info in infos:
         kind = address_kind(ipaddress.ip_address(info[4][0]))
         if kind:

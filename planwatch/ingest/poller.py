@@ -20,6 +20,7 @@ from planwatch.ingest.errors import FeedError, FetchError, ShuttingDown
 from planwatch.ingest.fetch import Fetcher, FetchResult
 from planwatch.ingest.normalize import outlet_name, parse_feed
 from planwatch.ingest.schedule import Backoff
+from planwatch.ingest.urls import redact_credentials
 from planwatch.models import Feed, ParsedFeed
 from planwatch.store import Store
 from planwatch.timeutil import utcnow
@@ -47,7 +48,11 @@ class PollResult:
     moved_to: str | None = None
 
     def line(self) -> str:
-        """The one line `poll --once` prints for this feed."""
+        """The one line `poll --once` prints for this feed; a password in a URL stored before
+        credentials were refused (the name can be the URL) is masked."""
+        return redact_credentials(self._text())
+
+    def _text(self) -> str:
         if self.outcome == "error":
             tail = f"; paused: {self.paused}" if self.paused else ""
             return f"#{self.feed_id} {self.name}: error: {self.error}{tail}"

@@ -69,6 +69,18 @@ def canonical_url(url: str | None, base: str | None = None) -> str | None:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+# A user name, a password or both before a URL's host, anywhere in a line of text.
+_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^/?#@\s:]*)(?P<password>:[^/@\s]*)?@", re.I)
+
+
+def redact_credentials(text: str) -> str:
+    """Text with the password (or a lone user name, often a token) of every URL in it masked: for
+    feed URLs stored before Planwatch refused credentials, wherever a feed is printed."""
+    if "@" not in text:
+        return text
+    return _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@" if m["password"] else f"{m['scheme']}***@", text)
+
+
 def host_of(url: str | None) -> str | None:
     if not url:
         return None

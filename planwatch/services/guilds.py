@@ -11,7 +11,7 @@ from datetime import timedelta
 from planwatch.config import Settings
 from planwatch.errors import NotFoundError, UsageError
 from planwatch.models import Feed, Report, Topic
-from planwatch.services.feeds import add_feed, find_feed
+from planwatch.services.feeds import add_feed, find_feed, watched_feed
 from planwatch.services.topics import DEFAULT_TOPIC, GLOBAL_SCOPE, check_name, parse_aliases
 from planwatch.store import Store
 from planwatch.store.guilds import AlertChannel
@@ -123,7 +123,7 @@ async def add_guild_feed(
         feed = await add_feed(store, settings, url, name=name, interval=interval, added_by=scope_of(guild_id))
         created = True
     except UsageError as exc:
-        existing = await store.feeds.get_by_url(url.strip())
+        existing = await watched_feed(store, url)  # in any spelling of its URL
         if existing is None or "already watched" not in str(exc):
             raise
         feed, created = existing, False

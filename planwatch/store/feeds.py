@@ -98,6 +98,10 @@ class FeedRepo:
         row = await self.store.fetchone("SELECT * FROM feeds WHERE url = ?", (url,))
         return None if row is None else _feed(row)
 
+    async def ids_by_url(self) -> dict[str, int]:
+        """Every stored URL with its feed's id (spellings are compared where canonical forms are made)."""
+        return {row[0]: row[1] for row in await self.store.fetchall("SELECT url, id FROM feeds")}
+
     async def list_all(self) -> list[Feed]:
         return [_feed(r) for r in await self.store.fetchall("SELECT * FROM feeds ORDER BY id")]
 
