@@ -1,13 +1,16 @@
 """What is reported, by whom, and since when: summary, sources, timeline, latest, search.
 
 Plain async functions over the store returning plain data; the CLI, the Discord bot and the digests
-render it. Each brings the story analysis up to date first, so answers include the newest reports."""
+render it. Each brings the story analysis up to date first, so answers include the newest reports,
+and none of them waits for (or fails on) another process that is writing: see current_analysis."""
 
 from __future__ import annotations
 
 import re
 import sqlite3
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +20,7 @@ from planwatch.models import Topic
 from planwatch.services.topics import GLOBAL_SCOPE
 from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
-from planwatch.stories.refresh import refresh_stories
+from planwatch.stories.refresh import current_analysis
 from planwatch.stories.summarize import Point, SourceDoc, summarize_reports
 from planwatch.timeutil import to_db, utcnow
 from planwatch.topics.query import compile_query
@@ -61,10 +64,17 @@ class Window:
 
 async def load_window(store: Store, topic_name: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Window:
     """A topic's analysed reports published within `since` of now. Unknown topic: UsageError listing them."""
+    async with _window(store, topic_name, since, scope) as window:
+        return window
+
+
+@asynccontextmanager
+async def _window(store: Store, topic_name: str, since: timedelta, scope: str) -> AsyncIterator[Window]:
+    """The window; the caller's further reads of the analysis belong inside, in the same snapshot."""
     topic = await store.topics.get(topic_name, scope)
-    await refresh_stories(store)
-    start = utcnow() - since
-    return Window(topic, since, start, await store.stories.topic_reports(topic.id, start))
+    async with current_analysis(store) as overlay:
+        start = utcnow() - since
+        yield Window(topic, since, start, await store.stories.topic_reports(topic.id, start, overlay=overlay))
 
 
 def independent_outlets(reports: list[AnalysedReport]) -> set[str]:
@@ -152,16 +162,18 @@ def group_stories(reports: list[AnalysedReport]) -> list[StoryGroup]:
                 sources=entries,
             )
         )
-    groups.sort(key=lambda g: (-g.outlet_count, -g.latest_at.timestamp(), g.id))
+    # Ties: stored stories by id, then those not stored yet (minus their first report, see
+    # current_analysis) in the order they began, which is the order of the ids they will get.
+    groups.sort(key=lambda g: (-g.outlet_count, -g.latest_at.timestamp(), g.id < 0, abs(g.id)))
     return groups
 
 
 async def sources(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> SourceList:
-    window = await load_window(store, topic, since, scope=scope)
-    groups = group_stories(window.reports)
-    # "first" is about the whole story, which may have begun before the window.
-    story_ids = [g.id for g in groups if g.id > 0]
-    earliest = await _story_starts(store, story_ids)
+    async with _window(store, topic, since, scope) as window:
+        groups = group_stories(window.reports)
+        # "first" is about the whole story, which may have begun before the window.
+        story_ids = [g.id for g in groups if g.id > 0]
+        earliest = await _story_starts(store, story_ids)
     fixed: list[StoryGroup] = []
     for group in groups:
         start = earliest.get(group.id)
@@ -336,8 +348,8 @@ async def latest(store: Store, topic: str, count: int, *, scope: str = GLOBAL_SC
     if not 1 <= count <= 100:
         raise UsageError(f"count must be between 1 and 100 (got {count})")
     topic_obj = await store.topics.get(topic, scope)
-    await refresh_stories(store)
-    return topic_obj, await store.stories.latest_for_topic(topic_obj.id, count)
+    async with current_analysis(store) as overlay:
+        return topic_obj, await store.stories.latest_for_topic(topic_obj.id, count, overlay=overlay)
 
 
 @dataclass(frozen=True, slots=True)
@@ -368,7 +380,6 @@ async def search(store: Store, query: str, since: timedelta | None = None, *, li
     fts = compile_query(query)
     if not 1 <= limit <= 100:
         raise UsageError(f"limit must be between 1 and 100 (got {limit})")
-    await refresh_stories(store)
     sql = (
         "SELECT f.rowid, bm25(reports_fts, 2.0, 1.0), snippet(reports_fts, 1, char(2), char(3), ' … ', 24)"
         " FROM reports_fts f JOIN reports r ON r.id = f.rowid WHERE reports_fts MATCH ?"
@@ -383,11 +394,12 @@ async def search(store: Store, query: str, since: timedelta | None = None, *, li
         params += [start, start]
     sql += " ORDER BY bm25(reports_fts, 2.0, 1.0) LIMIT ?"
     params.append(limit)
-    try:
-        rows = await store.fetchall(sql, params)
-    except sqlite3.OperationalError as exc:
-        raise UsageError(f"bad search query: {exc}") from None
-    reports = await store.stories.reports_by_id([r[0] for r in rows])
+    async with current_analysis(store) as overlay:
+        try:
+            rows = await store.fetchall(sql, params)
+        except sqlite3.OperationalError as exc:
+            raise UsageError(f"bad search query: {exc}") from None
+        reports = await store.stories.reports_by_id([r[0] for r in rows], overlay=overlay)
     hits = []
     for rowid, rank, snippet in rows:
         if rowid in reports:

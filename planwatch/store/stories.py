@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from planwatch.store.db import chunks, placeholders
-from planwatch.timeutil import from_db, from_db_opt, to_db
+from planwatch.timeutil import from_db, from_db_opt, to_db, utcnow
 
 if TYPE_CHECKING:
     from planwatch.store.db import Store
@@ -38,6 +38,37 @@ class AnalysedReport:
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisRow:
+    """What the story analysis found for one report, as stored in report_analysis."""
+
+    report_id: int
+    content_hash: str  # of the text analysed: a report changed since is analysed again
+    story_id: int | None
+    copy_of: int | None
+    terms: str
+    cites: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOverlay:
+    """The analysis of reports that is not stored yet (another process held the write lock), read
+    together with what is: the reads below give these reports their analysis as if it were stored.
+    Only valid inside the read snapshot it was computed in (Store.snapshot), where every report not
+    analysed in the database is in `rows`."""
+
+    rows: dict[int, AnalysisRow] = field(default_factory=dict)  # report id -> its (new or newer) analysis
+    copy_of: dict[int, int | None] = field(default_factory=dict)  # stored reports that a new one made copies
+
+    def apply(self, report: AnalysedReport) -> AnalysedReport:
+        row = self.rows.get(report.id)
+        if row is not None:
+            return replace(report, story_id=row.story_id, copy_of=row.copy_of, cites=row.cites, terms=row.terms)
+        if report.id in self.copy_of:
+            return replace(report, copy_of=self.copy_of[report.id])
+        return report
+
+
+@dataclass(frozen=True, slots=True)
 class PendingReport:
     id: int
     title: str
@@ -48,10 +79,24 @@ class PendingReport:
     analysed: bool  # True: a changed report analysed before (keeps its story)
 
 
+# A service_state row counting the transactions that changed the analysis: a refresh that analysed
+# without the write lock stores its work only if the count has not moved since it began reading.
+GENERATION = "stories.analysis_generation"
+
 _COLUMNS = (
     "r.id, r.url, r.title, r.text, r.outlet, r.published_at, r.published_estimated, r.first_seen_at,"
     " r.updated_at, a.story_id, a.copy_of, a.cites, a.terms"
 )
+
+
+def _join(overlay: AnalysisOverlay | None) -> str:
+    """Reports with their analysis; with an overlay, also the reports it analysed in memory."""
+    return "LEFT JOIN" if overlay is not None else "JOIN"
+
+
+def _read(rows: list[sqlite3.Row], overlay: AnalysisOverlay | None) -> list[AnalysedReport]:
+    reports = [_analysed(r) for r in rows]
+    return reports if overlay is None else [overlay.apply(r) for r in reports]
 
 
 def _analysed(row: sqlite3.Row) -> AnalysedReport:
@@ -77,8 +122,9 @@ class StoryRepo:
         self.store = store
 
     # --- analysis bookkeeping ------------------------------------------------------------------------
-    async def pending(self, limit: int) -> list[PendingReport]:
-        """Reports never analysed (by id) and reports changed since their analysis."""
+    async def pending(self, limit: int | None) -> list[PendingReport]:
+        """Reports never analysed (by id) and reports changed since their analysis (None: all of them)."""
+        limit = -1 if limit is None else limit  # SQLite: a negative LIMIT is no limit
         rows = await self.store.fetchall(
             "SELECT id, title, text, outlet, published_at, content_hash, 0 FROM reports"
             " WHERE id > (SELECT coalesce(max(report_id), 0) FROM report_analysis) ORDER BY id LIMIT ?",
@@ -104,7 +150,7 @@ class StoryRepo:
                 continue
             seen.add(row[0])
             out.append(PendingReport(row[0], row[1], row[2], row[3], from_db(row[4]), row[5], bool(row[6])))
-        return out[:limit]
+        return out if limit < 0 else out[:limit]
 
     async def window(self, since: datetime, exclude: Sequence[int]) -> list[AnalysedReport]:
         """Analysed reports published since `since`: the stories a new report may join."""
@@ -116,6 +162,19 @@ class StoryRepo:
         excluded = set(exclude)
         return [_analysed(r) for r in rows if r[0] not in excluded]
 
+    async def generation(self) -> int:
+        value = await self.store.scalar("SELECT value FROM service_state WHERE key = ?", (GENERATION,))
+        return int(value or 0)
+
+    @staticmethod
+    async def next_generation(db: aiosqlite.Connection, now: datetime) -> None:
+        """In every transaction that writes report_analysis or stories."""
+        await db.execute(
+            "INSERT INTO service_state (key, value, updated_at) VALUES (?, '1', ?) ON CONFLICT (key)"
+            " DO UPDATE SET value = CAST(value AS INTEGER) + 1, updated_at = excluded.updated_at",
+            (GENERATION, to_db(now)),
+        )
+
     @staticmethod
     async def new_story(db: aiosqlite.Connection, now: datetime) -> int:
         cur = await db.execute("INSERT INTO stories (created_at) VALUES (?)", (to_db(now),))
@@ -123,36 +182,42 @@ class StoryRepo:
         return cur.lastrowid
 
     @staticmethod
-    async def save_analysis(
-        db: aiosqlite.Connection, rows: list[tuple[int, str, int | None, int | None, str, str]], now: datetime
-    ) -> None:
-        """rows: (report_id, content_hash, story_id, copy_of, terms, cites_json)."""
+    async def save_analysis(db: aiosqlite.Connection, rows: list[AnalysisRow], now: datetime) -> None:
         await db.executemany(
             "INSERT INTO report_analysis (report_id, content_hash, story_id, copy_of, terms, cites, analysed_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO UPDATE SET content_hash = excluded.content_hash,"
             " story_id = excluded.story_id, copy_of = excluded.copy_of, terms = excluded.terms,"
             " cites = excluded.cites, analysed_at = excluded.analysed_at",
-            [(*row, to_db(now)) for row in rows],
+            [(r.report_id, r.content_hash, r.story_id, r.copy_of, r.terms, json.dumps(r.cites), to_db(now)) for r in rows],
         )
 
     @staticmethod
-    async def set_copy_of(db: aiosqlite.Connection, changes: list[tuple[int | None, int]]) -> None:
-        """(copy_of, report_id) pairs for reports analysed earlier."""
-        await db.executemany("UPDATE report_analysis SET copy_of = ? WHERE report_id = ?", changes)
+    async def set_copy_of(db: aiosqlite.Connection, changes: dict[int, int | None]) -> None:
+        """report id -> the report it copies (None: an original), for reports analysed earlier."""
+        await db.executemany(
+            "UPDATE report_analysis SET copy_of = ? WHERE report_id = ?", [(c, rid) for rid, c in changes.items()]
+        )
 
     async def clear(self) -> None:
         async with self.store.transaction() as db:
             await db.execute("DELETE FROM report_analysis")
             await db.execute("DELETE FROM stories")
+            await self.next_generation(db, utcnow())
 
     # --- reading -------------------------------------------------------------------------------------
     async def topic_reports(
-        self, topic_id: int, since: datetime | None, until: datetime | None = None, limit: int | None = None
+        self,
+        topic_id: int,
+        since: datetime | None,
+        until: datetime | None = None,
+        limit: int | None = None,
+        *,
+        overlay: AnalysisOverlay | None = None,
     ) -> list[AnalysedReport]:
         """A topic's analysed reports published in the window, oldest first."""
         sql = (
             f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
-            " JOIN report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
+            f" {_join(overlay)} report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
         )
         params: list[object] = [topic_id]
         if since is not None:
@@ -165,7 +230,7 @@ class StoryRepo:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [_analysed(r) for r in await self.store.fetchall(sql, params)]
+        return _read(await self.store.fetchall(sql, params), overlay)
 
     async def topic_reports_seen(self, topic_id: int, start: datetime, end: datetime) -> list[AnalysedReport]:
         """A topic's analysed reports first seen in (start, end], oldest first (the digest's window: what
@@ -178,24 +243,26 @@ class StoryRepo:
         )
         return [_analysed(r) for r in rows]
 
-    async def latest_for_topic(self, topic_id: int, count: int) -> list[AnalysedReport]:
+    async def latest_for_topic(
+        self, topic_id: int, count: int, *, overlay: AnalysisOverlay | None = None
+    ) -> list[AnalysedReport]:
         rows = await self.store.fetchall(
             f"SELECT {_COLUMNS} FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
-            " JOIN report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
+            f" {_join(overlay)} report_analysis a ON a.report_id = r.id WHERE rt.topic_id = ?"
             " ORDER BY r.published_at DESC, r.id DESC LIMIT ?",
             (topic_id, count),
         )
-        return [_analysed(r) for r in rows]
+        return _read(rows, overlay)
 
-    async def reports_by_id(self, ids: Sequence[int]) -> dict[int, AnalysedReport]:
+    async def reports_by_id(self, ids: Sequence[int], *, overlay: AnalysisOverlay | None = None) -> dict[int, AnalysedReport]:
         out: dict[int, AnalysedReport] = {}
         for part in chunks(list(ids), 500):
             rows = await self.store.fetchall(
-                f"SELECT {_COLUMNS} FROM reports r JOIN report_analysis a ON a.report_id = r.id"
+                f"SELECT {_COLUMNS} FROM reports r {_join(overlay)} report_analysis a ON a.report_id = r.id"
                 f" WHERE r.id IN ({placeholders(len(part))})",
                 part,
             )
-            out.update((r[0], _analysed(r)) for r in rows)
+            out.update((r.id, r) for r in _read(rows, overlay))
         return out
 
     async def versions_for(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str, datetime]]]:

@@ -1,5 +1,6 @@
 """Brings the story analysis up to date with the reports: called after each scheduler tick and before
-every story query, so it only ever has the newest reports to look at.
+every story query, so it only ever has the newest reports to look at. A story query never waits for
+the write lock for it (another process may be writing for seconds): see current_analysis.
 
 For each report not yet analysed (oldest first): its terms, the outlets it cites, the story it
 belongs to, and whether it copies an earlier report. A changed report is analysed again but keeps its
@@ -7,14 +8,17 @@ story. Everything for a batch is written in one transaction."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import aiosqlite
+
 from planwatch.store import Store
-from planwatch.store.stories import AnalysedReport
+from planwatch.store.stories import AnalysedReport, AnalysisOverlay, AnalysisRow, PendingReport
 from planwatch.stories.citations import extract_citations
 from planwatch.stories.grouping import (
     DEFAULT_THRESHOLD,
@@ -126,6 +130,85 @@ class _Refresher:
         return first
 
 
+# While a batch is analysed, new stories are numbered from here: above every stored id and in the order
+# they begin, as the ids the database then gives them are, so that ties between stories go the same way.
+PROVISIONAL = 1 << 62
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAnalysis:
+    """One batch analysed, not yet stored: the same for the writer and for a reader that cannot write."""
+
+    rows: list[AnalysisRow]  # a story id from PROVISIONAL up is new story number (id - PROVISIONAL)
+    founders: list[int]  # the report that began each new story, in order
+    relinked: dict[int, int | None]  # earlier reports whose copy_of changes (a copy had arrived first)
+    copies: int
+
+
+def analyse_batch(
+    pending: list[PendingReport],
+    window: list[AnalysedReport],
+    previous: dict[int, AnalysedReport],
+    outlets: OutletRegistry,
+    threshold: float,
+    window_seconds: float,
+) -> BatchAnalysis:
+    """Pending reports (oldest first) against the analysed ones of the window before them; no I/O."""
+    state = _Refresher(window, threshold, window_seconds)
+    rows: list[AnalysisRow] = []
+    founders: list[int] = []
+    relinked: set[int] = set()
+    copies = 0
+    for report in pending:
+        doc_terms = report_terms(report.title, report.text)
+        cites = extract_citations(f"{report.title}\n{report.text}", own_outlet=report.outlet, outlets=outlets)
+        if report.analysed and report.id in previous:  # a changed report keeps its story and copy status
+            old = previous[report.id]
+            rows.append(AnalysisRow(report.id, report.content_hash, old.story_id, old.copy_of, encode_terms(doc_terms), cites))
+            continue
+        published = report.published_at.timestamp()
+        story_id, vec = state.index.assign(doc_terms, published)
+        if story_id is None:
+            story_id = PROVISIONAL + len(founders)
+            founders.append(report.id)
+        state.index.add(story_id, vec, published)
+        doc = _Doc(report.id, report.title, report.text, published, story_id, None)
+        original = state.original_of(doc)
+        if original is not None and (original.published, original.id) > (doc.published, doc.id):
+            # The copy arrived first: the earlier publication is the original, and its copies follow it.
+            original.copy_of = doc.id
+            relinked.add(original.id)
+            for other in state.docs.values():
+                if other.copy_of == original.id:
+                    other.copy_of = doc.id
+                    relinked.add(other.id)
+        elif original is not None:
+            doc.copy_of = original.id
+            copies += 1
+        state._remember(doc)
+        rows.append(AnalysisRow(report.id, report.content_hash, story_id, doc.copy_of, encode_terms(doc_terms), cites))
+    # A report of this batch may have been relinked after its row was made: its final copy_of counts.
+    rows = [replace(r, copy_of=state.docs[r.report_id].copy_of) if r.report_id in state.docs else r for r in rows]
+    in_batch = {r.report_id for r in rows}
+    earlier = {rid: state.docs[rid].copy_of for rid in sorted(relinked - in_batch)}
+    return BatchAnalysis(rows, founders, earlier, copies)
+
+
+def _numbered(row: AnalysisRow, story_ids: list[int]) -> AnalysisRow:
+    if row.story_id is None or row.story_id < PROVISIONAL:
+        return row
+    return replace(row, story_id=story_ids[row.story_id - PROVISIONAL])
+
+
+async def _analyse(
+    store: Store, pending: list[PendingReport], outlets: OutletRegistry, threshold: float, window_seconds: float
+) -> BatchAnalysis:
+    oldest = min(p.published_at for p in pending)
+    window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
+    previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])
+    return analyse_batch(pending, window, previous, outlets, threshold, window_seconds)
+
+
 async def refresh_stories(
     store: Store,
     *,
@@ -146,59 +229,67 @@ async def refresh_stories(
 
 
 async def _refresh_batch(
-    store: Store,
-    now: datetime,
-    threshold: float,
-    window_seconds: float,
-    outlets: OutletRegistry,
+    store: Store, now: datetime, threshold: float, window_seconds: float, outlets: OutletRegistry
 ) -> RefreshResult:
-    """One batch, read and written in one transaction: two refreshes at once (a tick, a page view, another
-    process) never analyse the same reports; the second finds them done."""
-    rows: list[tuple[int, str, int | None, int | None, str, str]] = []
-    relinked: list[tuple[int | None, int]] = []
-    new_stories = copies = 0
+    """One batch. The analysis (seconds of CPU when the window holds thousands of reports) runs before
+    the write lock is taken, so that other processes wait only for the write itself. It is stored if no
+    other refresh (a tick, a page view, another process) stored analysis meanwhile; if one did, the
+    batch is read and analysed again holding the lock, so two refreshes never store the same reports:
+    the second finds them done."""
+    generation = await store.stories.generation()  # first: every read below is at least this recent
+    pending = await store.stories.pending(BATCH)
+    if not pending:
+        return RefreshResult(0, 0, 0)
+    found = await _analyse(store, pending, outlets, threshold, window_seconds)
     async with store.transaction() as db:
-        pending = await store.stories.pending(BATCH)
+        if await store.stories.generation() != generation:
+            pending = await store.stories.pending(BATCH)
+            if not pending:
+                return RefreshResult(0, 0, 0)
+            found = await _analyse(store, pending, outlets, threshold, window_seconds)
+        new_stories = await _save(store, db, found, now)
+    return RefreshResult(len(found.rows), new_stories, found.copies)
+
+
+async def _save(store: Store, db: aiosqlite.Connection, found: BatchAnalysis, now: datetime) -> int:
+    """Inside the caller's write transaction; returns how many stories it began."""
+    await store.stories.next_generation(db, now)
+    story_ids = [await store.stories.new_story(db, now) for _ in found.founders]
+    await store.stories.save_analysis(db, [_numbered(r, story_ids) for r in found.rows], now)
+    await store.stories.set_copy_of(db, found.relinked)
+    log.info("stories: analysed %d reports, %d new stories, %d copies", len(found.rows), len(story_ids), found.copies)
+    return len(story_ids)
+
+
+@asynccontextmanager
+async def current_analysis(
+    store: Store,
+    *,
+    now: datetime | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    window_seconds: float = DEFAULT_WINDOW_SECONDS,
+) -> AsyncIterator[AnalysisOverlay | None]:
+    """For a read: the story analysis up to the newest report, never waiting for the write lock.
+
+    Everything runs in one read snapshot (Store.snapshot), the caller's own queries too. Nothing
+    pending (the usual case: the service refreshes after every poll that stored something): nothing
+    more. Reports pending: they are analysed, and stored if the database is free at that moment (no
+    other writer, nothing committed since the snapshot began; SQLite says so at once), so the next
+    reader finds them done; the caller then reads them stored (yields None). Otherwise the caller
+    gets the analysis as an overlay that its reads apply: the same answer a refresh would have given,
+    and nothing waits or fails. The one difference: a story only the overlay knows has no id yet; it
+    shows as minus the id of its first report, as a report without a story already does in a story
+    list. Everything pending is analysed in one pass, where the service stores batches of BATCH
+    reports: past that size the two can differ at a batch's edge."""
+    async with store.snapshot() as snapshot:
+        pending = await store.stories.pending(None)
         if not pending:
-            return RefreshResult(0, 0, 0)
-        oldest = min(p.published_at for p in pending)
-        window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
-        state = _Refresher(window, threshold, window_seconds)
-        previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])
-        for report in pending:
-            doc_terms = report_terms(report.title, report.text)
-            cites = extract_citations(f"{report.title}\n{report.text}", own_outlet=report.outlet, outlets=outlets)
-            if report.analysed and report.id in previous:  # a changed report keeps its story and copy status
-                old = previous[report.id]
-                rows.append((report.id, report.content_hash, old.story_id, old.copy_of, encode_terms(doc_terms),
-                             json.dumps(cites)))  # fmt: skip
-                continue
-            published = report.published_at.timestamp()
-            story_id, vec = state.index.assign(doc_terms, published)
-            if story_id is None:
-                story_id = await store.stories.new_story(db, now)
-                new_stories += 1
-            state.index.add(story_id, vec, published)
-            doc = _Doc(report.id, report.title, report.text, published, story_id, None)
-            original = state.original_of(doc)
-            if original is not None and (original.published, original.id) > (doc.published, doc.id):
-                # The copy arrived first: the earlier publication is the original, and its copies follow it.
-                original.copy_of = doc.id
-                relinked.append((doc.id, original.id))
-                for other in state.docs.values():
-                    if other.copy_of == original.id:
-                        other.copy_of = doc.id
-                        relinked.append((doc.id, other.id))
-            elif original is not None:
-                doc.copy_of = original.id
-                copies += 1
-            state._remember(doc)
-            rows.append((report.id, report.content_hash, story_id, doc.copy_of, encode_terms(doc_terms), json.dumps(cites)))
-        await store.stories.save_analysis(db, rows, now)
-        # Relinks of reports analysed in this same batch are already in `rows` via their _Doc.
-        in_batch = {r[0] for r in rows}
-        final_rows = [(state.docs[rid].copy_of, rid) for rid in in_batch if rid in state.docs]
-        await store.stories.set_copy_of(db, [c for c in relinked if c[1] not in in_batch] + final_rows)
-    if rows:
-        log.info("stories: analysed %d reports, %d new stories, %d copies", len(rows), new_stories, copies)
-    return RefreshResult(len(rows), new_stories, copies)
+            yield None
+            return
+        found = await _analyse(store, pending, registry(await store.outlets.extra()), threshold, window_seconds)
+        if await snapshot.try_write():
+            await _save(store, snapshot.db, found, now or utcnow())
+            yield None
+            return
+        unstored = [-report_id for report_id in found.founders]
+        yield AnalysisOverlay({r.report_id: _numbered(r, unstored) for r in found.rows}, found.relinked)
