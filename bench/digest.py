@@ -23,6 +23,7 @@ from email.utils import parseaddr
 from multiprocessing.synchronize import Event
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 
@@ -38,8 +39,8 @@ from planwatch.stories.refresh import refresh_stories
 from planwatch.timeutil import to_db, utcnow
 
 TOPIC = "ukraine-peace-plan"  # the default topic (migrations/0002_default_topic.sql)
-HOURS = (6, 7, 8, 9, 10)
-ZONES = ("Europe/Kyiv", "Europe/London", "America/New_York")
+HOURS = (18, 19, 20, 21, 22)
+ZONES_NEAR_NOON = 3  # fixed-offset zones where it is 11:xx, 12:xx and 13:xx at the start of the run
 DOMAINS = ("example.org", "example.net", "example.com", "mail.example")
 SEEN_WITHIN = timedelta(hours=6)  # reports first seen over the last 6 hours
 
@@ -121,7 +122,15 @@ async def add_reports(store: Store, count: int, now: datetime, rng: random.Rando
             await store.topics.match_reports(db, batch.new_ids, [], seen)
 
 
-async def add_subscribers(store: Store, count: int, now: datetime) -> None:
+def zones_near_noon(now: datetime) -> tuple[str, ...]:
+    """Zones where it is now 11:xx, 12:xx and 13:xx: one local date in all, and every delivery hour above
+    still ahead in each, so each window is the 24 hours up to now and holds all the reports. (A day
+    ahead of a reader's own today is refused: its row would stand in for that day's real digest.)"""
+    offsets = [11 - now.hour + k for k in range(ZONES_NEAR_NOON)]  # UTC-12 .. UTC+13: each exists in Etc/
+    return tuple("UTC" if o == 0 else f"Etc/GMT{-o:+d}" for o in offsets)  # POSIX signs: Etc/GMT-2 is UTC+2
+
+
+async def add_subscribers(store: Store, count: int, now: datetime, zones: tuple[str, ...]) -> None:
     """S confirmed subscribers to the default topic, spread over 5 delivery hours x 3 time zones.
 
     Direct SQL in one transaction: subscribe(..., confirmed=True) costs about 1 ms a subscriber (a lookup,
@@ -130,7 +139,7 @@ async def add_subscribers(store: Store, count: int, now: datetime) -> None:
     rows = []
     for n in range(count):
         request = check_request(f"reader{n}@{DOMAINS[n % len(DOMAINS)]}", [TOPIC], HOURS[n % len(HOURS)],
-                                ZONES[(n // len(HOURS)) % len(ZONES)])  # fmt: skip
+                                zones[(n // len(HOURS)) % len(zones)])  # fmt: skip
         rows.append((request.email, '["' + TOPIC + '"]', request.hour, request.timezone, to_db(now), to_db(now)))
     async with store.transaction() as db:
         await db.executemany(
@@ -207,15 +216,14 @@ async def run(args: argparse.Namespace, port: int, received: Any) -> None:
             now = utcnow()
             setup = time.perf_counter()
             await add_reports(store, args.reports, now, rng)
-            await add_subscribers(store, args.subscribers, now)
+            zones = zones_near_noon(now)
+            await add_subscribers(store, args.subscribers, now, zones)
             setup = time.perf_counter() - setup
             start = time.perf_counter()
             analysed = await refresh_stories(store)  # the one-off analysis ingest does as reports arrive
             analysis = time.perf_counter() - start
 
-            # Tomorrow's digest (UTC date + 1), queued now: every delivery hour above is still ahead in every
-            # zone above, so each window is the 24 hours up to now and holds all the reports.
-            day = (now + timedelta(days=1)).date()
+            day = now.astimezone(ZoneInfo(zones[0])).date()  # today where the readers are
             subscribers = await store.subscribers.list_all("confirmed")
             timed = TimedOutbox(store)
             store.outbox = timed
@@ -259,7 +267,7 @@ async def run(args: argparse.Namespace, port: int, received: Any) -> None:
     median = statistics.median(per_digest)
     p95 = statistics.quantiles(per_digest, n=20)[-1] if len(per_digest) >= 20 else max(per_digest)
 
-    print(f"subscribers:                   {len(subscribers):,} confirmed on {TOPIC} ({len(HOURS)} hours x {len(ZONES)} zones)")
+    print(f"subscribers:                   {len(subscribers):,} confirmed on {TOPIC} ({len(HOURS)} hours x {len(zones)} zones)")
     print(f"reports in the window:         {args.reports} (analysis once on arrival: {analysis * 1000:.0f} ms, "
           f"{analysed.analysed} reports; setup {setup:.1f} s)")  # fmt: skip
     print(f"messages:                      {total:,} queued ({queued.queued} queued, {queued.skipped} skipped), "

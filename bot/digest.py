@@ -67,8 +67,10 @@ async def subscribe(
     async def send(subscriber: Subscriber) -> bool:
         return await queue_confirmation(ctx.store, composer, subscriber, f"Discord ({server})", now)
 
+    # Members count toward the hourly cap on confirmation mails, as the web form does (the CLI does not).
     result = await subscriptions.subscribe(ctx.store, request, scope=resolved[0].scope, now=now,
-                                           discord_user_id=str(interaction.user.id), send_confirmation=send)  # fmt: skip
+                                           discord_user_id=str(interaction.user.id), send_confirmation=send,
+                                           confirmations_per_hour=ctx.settings.confirmations_per_hour)  # fmt: skip
     text = {
         "confirmation-sent": f"A confirmation mail is on its way to {render.clean(request.email, 254)}. Click its link, or run "
         "`/digest confirm` with the code it contains. Nothing else is sent until then.",

@@ -16,7 +16,7 @@ from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
 from planwatch.store.subscribers import Subscriber
 from planwatch.stories.refresh import refresh_stories
-from planwatch.stories.summarize import summarize_reports
+from planwatch.stories.summarize import PointSource, summarize_reports
 
 MAX_STORIES = 10  # per topic in a mail; the rest are counted ("and N more")
 LABEL_TEXT = {"corroborated": "Corroborated", "single-source": "Single source", "denied": "Denied",
@@ -30,6 +30,17 @@ def web_url(url: str | None) -> str | None:
 
 def local_label(moment: datetime | None, zone: ZoneInfo, fmt: str = "%a %d %b %H:%M") -> str:
     return moment.astimezone(zone).strftime(fmt) if moment else ""
+
+
+def topic_title(name: str) -> str:
+    """What a reader calls the topic: its name is a command-line slug ("ukraine-peace-plan")."""
+    text = " ".join(name.replace("-", " ").replace("_", " ").split())
+    return text[:1].upper() + text[1:] if text else name
+
+
+def same_title(a: str, b: str) -> bool:
+    """A source whose headline is its story's title (always so for the report that named the story)."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +63,7 @@ def window_for(subscriber: Subscriber, digest_date: date, now: datetime, previou
     return Window(start, end, digest_date, zone)
 
 
-def _sources(reports: list[AnalysedReport], zone: ZoneInfo) -> list[dict[str, Any]]:
+def _sources(reports: list[AnalysedReport], story_title: str, zone: ZoneInfo) -> list[dict[str, Any]]:
     copies: dict[int, list[dict[str, Any]]] = {}
     for r in reports:
         if r.copy_of is not None:
@@ -61,8 +72,24 @@ def _sources(reports: list[AnalysedReport], zone: ZoneInfo) -> list[dict[str, An
     first_id = originals[0].id if originals else None
     return [
         {"outlet": r.outlet, "title": r.title, "url": web_url(r.url), "published_label": local_label(r.published_at, zone),
-         "first": r.id == first_id, "cites": r.cites, "copies": copies.get(r.id, [])}
+         "repeats_story_title": same_title(r.title, story_title), "first": r.id == first_id, "cites": r.cites,
+         "copies": copies.get(r.id, [])}
         for r in originals
+    ]  # fmt: skip
+
+
+def _point_sources(sources: list[PointSource], published: dict[tuple[str, str | None, datetime], datetime],
+                   zone: ZoneInfo) -> list[dict[str, Any]]:  # fmt: skip
+    """A key point's reports, shown by the time each was published (as the story list shows them) and in
+    that order: the summarizer knows them by first sight, which may be hours after publication."""
+    timed = [(published.get((s.outlet, s.url, s.first_seen_at), s.first_seen_at) if s.first_seen_at else None, s)
+             for s in sources]  # fmt: skip
+    timed.sort(key=lambda pair: (pair[0] is None, pair[0].timestamp() if pair[0] else 0.0, pair[1].outlet))
+    return [
+        {"outlet": s.outlet, "url": web_url(s.url), "published_label": local_label(at, zone),
+         # Kept for operators' templates (PLANWATCH_TEMPLATES) written before published_label.
+         "first_seen_label": local_label(s.first_seen_at, zone)}
+        for at, s in timed
     ]  # fmt: skip
 
 
@@ -72,11 +99,18 @@ async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str,
     points = summarize_reports(summary_docs(reports)) if reports else []
     stories = [
         {"title": g.title, "url": web_url(g.sources[0].report.url if g.sources else None), "outlet_count": g.outlet_count,
-         "sources": _sources([e.report for e in g.sources], window.zone)}
+         "sources": _sources([e.report for e in g.sources], g.title, window.zone)}
         for g in groups[:MAX_STORIES]
     ]  # fmt: skip
+    # A key point knows its reports by outlet, link and first sight; readers are shown when each was
+    # published, as in the story list, so one article never carries two times.
+    published: dict[tuple[str, str | None, datetime], datetime] = {}
+    for r in reports:  # oldest published first: two reports alike in all three keep the earlier time
+        published.setdefault((r.outlet, r.url, r.first_seen_at), r.published_at)
     return {
         "name": topic.name,
+        "title": topic_title(topic.name),
+        "lead": groups[0].title if groups else None,
         "description": topic.description,
         "report_count": len(reports),
         "outlet_count": len({r.outlet for r in reports}),
@@ -85,14 +119,7 @@ async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str,
                 "text": p.text,
                 "label": p.label,
                 "label_text": f"{LABEL_TEXT[p.label]} · {plural(len(p.sources), 'outlet')}",
-                "sources": [
-                    {
-                        "outlet": s.outlet,
-                        "url": web_url(s.url),
-                        "first_seen_label": local_label(s.first_seen_at, window.zone),
-                    }
-                    for s in p.sources
-                ],
+                "sources": _point_sources(p.sources, published, window.zone),
             }
             for p in points
         ],

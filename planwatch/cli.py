@@ -13,7 +13,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from planwatch import __version__
 from planwatch.config import Settings, load_settings
@@ -25,10 +25,22 @@ from planwatch.timeutil import to_db, utcnow
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 log = logging.getLogger("planwatch")
+MAX_ARTICLES = 1_000_000
+MAX_SNOWFLAKE = 2**64 - 1  # Discord ids are unsigned 64-bit
 
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+async def _write_text(name: str, text: str) -> None:
+    path = Path(name)
+    if not path.parent.is_dir():
+        raise UsageError(f"cannot write {name}: folder {path.parent} does not exist")
+    try:
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {name}: {exc.strerror}") from None
 
 
 # --- handlers --------------------------------------------------------------------------------------------
@@ -119,7 +131,7 @@ async def cmd_feeds_export(ns: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.db_path) as store:
         text = await export_opml(store)
     if ns.file and ns.file != "-":
-        await asyncio.to_thread(Path(ns.file).write_text, text, encoding="utf-8")
+        await _write_text(ns.file, text)
         print(f"wrote {ns.file}")
     else:
         sys.stdout.write(text)
@@ -161,8 +173,8 @@ async def cmd_topics_remove(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.services.topics import remove_topic
 
     async with await Store.open(settings.db_path) as store:
-        await remove_topic(store, ns.name)
-    print(f"removed topic {ns.name}")
+        followers = await remove_topic(store, ns.name, force=ns.force)
+    print(f"removed topic {ns.name}" + (f" (it was followed by {followers.describe()})" if followers.count else ""))
     return 0
 
 
@@ -188,8 +200,8 @@ async def cmd_articles(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.services.articles import article_json, list_articles
 
     since = parse_duration(ns.since) if ns.since else None
-    if ns.limit < 1:
-        raise UsageError("--limit must be at least 1")
+    if not 1 <= ns.limit <= MAX_ARTICLES:
+        raise UsageError(f"--limit must be between 1 and {MAX_ARTICLES} (got {ns.limit})")
     async with await Store.open(settings.db_path) as store:
         reports = await list_articles(store, topic=ns.topic, since=since, limit=ns.limit)
     if ns.json:
@@ -275,6 +287,8 @@ async def cmd_stories_rebuild(ns: argparse.Namespace, settings: Settings) -> int
 async def cmd_sync(ns: argparse.Namespace, settings: Settings) -> int:
     from bot.sync import dry_run_payload, sync_commands
 
+    if ns.guild is not None and not 0 < ns.guild <= MAX_SNOWFLAKE:
+        raise UsageError(f"--guild {ns.guild} is not a Discord server id (right-click the server: Copy Server ID)")
     if ns.dry_run:
         payload = dry_run_payload()
         if ns.json:
@@ -298,7 +312,12 @@ async def cmd_subscribers(ns: argparse.Namespace, settings: Settings) -> int:
 
     async with await Store.open(settings.db_path) as store:
         if ns.command == "add":
-            topics = [t.strip().lower() for t in ns.topic or [] if t.strip()] or [DEFAULT_TOPIC]
+            if any(not t.strip() for t in ns.topic or []):
+                raise UsageError("--topic is empty: name a topic (see planwatch topics list), or leave it out")
+            if ns.tz is not None and not ns.tz.strip():
+                raise UsageError("--tz is empty: give an IANA time zone such as Europe/Kyiv, or leave it out for UTC")
+            # Order kept, repeats dropped: `--topic x --topic x` is one topic, not two sections of one digest.
+            topics = list(dict.fromkeys(t.strip().lower() for t in ns.topic or [])) or [DEFAULT_TOPIC]
             for name in topics:
                 await store.topics.get(name, GLOBAL_SCOPE)
             request = subscriptions.check_request(ns.email, topics, ns.hour, ns.tz)
@@ -346,7 +365,11 @@ async def cmd_digest(ns: argparse.Namespace, settings: Settings) -> int:
 
     from digests.build import window_for
     from digests.jobs import deliver
-    from digests.schedule import composer_for, queue_for_date
+    from digests.schedule import check_send_date, composer_for, day_has_come, queue_for_date
+
+    def not_yet_line(count: int, day: dt.date) -> str:
+        who = "subscriber" if count == 1 else "subscribers"
+        return f"{count} {who} left out: {day.isoformat()} has not come yet in their time zone; it is sent on the day"
 
     async with await Store.open(settings.db_path) as store:
         composer = await composer_for(store, settings)
@@ -370,16 +393,26 @@ async def cmd_digest(ns: argparse.Namespace, settings: Settings) -> int:
             day = dt.date.fromisoformat(ns.date) if ns.date else now.date()
         except ValueError:
             raise UsageError(f"invalid --date {ns.date!r}: use YYYY-MM-DD") from None
+        await check_send_date(store, day, now)
         if ns.dry_run:
             confirmed = await store.subscribers.list_all("confirmed")
-            pending = [s for s in confirmed if not await store.outbox.exists(s.id, "digest", day.isoformat())]
+            come = [s for s in confirmed if day_has_come(s, day, now)]
+            pending = [s for s in come if not await store.outbox.exists(s.id, "digest", day.isoformat())]
             print(f"would queue {day.isoformat()}'s digest for {len(pending)} of {len(confirmed)} confirmed subscribers")
+            if len(come) < len(confirmed):
+                print(not_yet_line(len(confirmed) - len(come), day))
             return 0
         queued = await queue_for_date(store, settings, composer, day, now)
         delivered = await deliver(store, settings)
     where = "via SMTP" if settings.smtp_url else f"to {settings.outbox_dir}/"
     print(f"{day.isoformat()}: {queued.queued} queued, {queued.skipped} with nothing new; sent {delivered.sent} {where},"
           f" {delivered.retried} to retry, {delivered.failed} failed")  # fmt: skip
+    if queued.not_yet:
+        print(not_yet_line(queued.not_yet, day))
+    for late in queued.late:
+        many = late.reports != 1
+        print(f"{late.reports} report{'s' if many else ''} arrived after today's window closed at {late.closed_at:%H:%M}"
+              f" {late.zone}; {'they go' if many else 'it goes'} in tomorrow's digest")  # fmt: skip
     return 0
 
 
@@ -399,26 +432,36 @@ async def cmd_run(ns: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_health(ns: argparse.Namespace, settings: Settings) -> int:
-    from planwatch.service import health
+    from planwatch.health import health
 
     if not settings.db_path.exists():
-        print(f"unhealthy: no database at {settings.db_path}")
+        print(f"unhealthy: no database at {settings.db_path}", file=sys.stderr)
         return 1
     try:
         ok, message = await health(settings)
     except sqlite3.Error as exc:
         ok, message = False, f"database error: {exc}"
-    print(message if ok else f"unhealthy: {message}")
+    print(message if ok else f"unhealthy: {message}", file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
 
 # --- parser ----------------------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints its whole usage block before the error; the contract is one line on stderr.
+    Subparsers are made with the parent's class, so every subcommand gets this too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="planwatch", description="Follow one developing news story across many outlets.")
+    parser = OneLineParser(prog="planwatch", description="Follow one developing news story across many outlets.")
     parser.add_argument("--version", action="version", version=f"planwatch {__version__}")
     parser.add_argument("--db", metavar="PATH", help="SQLite database file (default: $PLANWATCH_DB or planwatch.db)")
     parser.add_argument("--config", metavar="FILE", help="TOML settings file (default: ./planwatch.toml if present)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity")
+    parser.add_argument(
+        "--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log verbosity (any case)"
+    )
     sub = parser.add_subparsers(dest="area", metavar="COMMAND", required=True)
 
     db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="command", required=True)
@@ -459,6 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_topics_list)
     p = topics.add_parser("remove", help="stop watching a topic")
     p.add_argument("name")
+    p.add_argument("--force", action="store_true", help="remove it even though subscribers or alert channels follow it")
     p.set_defaults(func=cmd_topics_remove)
 
     p = sub.add_parser("poll", help="poll feeds now")
@@ -541,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", action="store_true", help="print the text part")
     p.set_defaults(func=cmd_digest)
     p = digest.add_parser("send", help="queue and send a day's digest to every confirmed subscriber who lacks it")
-    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default today, UTC)")
+    p.add_argument("--date", metavar="YYYY-MM-DD", help="the day (default today, UTC): not ahead of today, at most 30 days back")
     p.add_argument("--dry-run", action="store_true", help="say how many would be sent; send nothing")
     p.set_defaults(func=cmd_digest)
 
@@ -582,10 +626,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into head & co: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except sqlite3.Error as exc:
+        print(f"planwatch: error: {_database_problem(exc, settings.db_path)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file, folder or connection the system refused: say which, not "unexpected"
+        reason = exc.strerror or str(exc)
+        print(f"planwatch: error: {f'cannot use {exc.filename}: ' if exc.filename else ''}{reason}", file=sys.stderr)
+        return 1
     except Exception as exc:  # the last line of defence: one line, details in the log
         log.debug("unexpected error", exc_info=True)
         print(f"planwatch: error: unexpected {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _database_problem(exc: sqlite3.Error, path: Path) -> str:
+    text = str(exc)
+    if "readonly" in text:
+        return f"database {path} is read-only ({text}): make the file and its folder writable by this user"
+    return f"database {path}: {text}"
 
 
 if __name__ == "__main__":

@@ -6,25 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from planwatch.config import Settings
+from planwatch.config import Settings, settings_warnings
+from planwatch.health import HEARTBEAT, LAST_TICK, STOPPED, WEB_STATE, WEB_UP
 from planwatch.ingest.poller import Poller
 from planwatch.services.feeds import import_starter_feeds
 from planwatch.store import Store
 from planwatch.stories.refresh import refresh_stories
-from planwatch.timeutil import from_db, to_db, utcnow
+from planwatch.timeutil import to_db, utcnow
 
 log = logging.getLogger(__name__)
-LAST_TICK = "scheduler.last_tick_at"
 AlertHook = Callable[[datetime], Awaitable[object]]
-HEARTBEAT = "scheduler.heartbeat_at"
 
 
 class Service:
@@ -112,9 +112,26 @@ class Service:
         await self.poller.close()
 
 
+async def _listen(runner: web.AppRunner, settings: Settings) -> str:
+    """Start the web endpoints; the web state to record (WEB_UP, or "down (why)")."""
+    try:
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+    except OSError as exc:
+        log.error("cannot listen on %s:%d (%s): confirm and unsubscribe links will not work", settings.web_host,
+                  settings.web_port, exc.strerror)  # fmt: skip
+        if exc.errno == errno.EADDRINUSE:
+            return f"down (port {settings.web_port} in use)"
+        return f"down (cannot listen on {settings.web_host}:{settings.web_port}: {exc.strerror or exc})"
+    log.info("web endpoints on http://%s:%d (links use %s)", settings.web_host, settings.web_port, settings.public_url)
+    return WEB_UP
+
+
 async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> int:
     store = await Store.open(settings.db_path)
     try:
+        for warning in settings_warnings(settings):
+            log.warning("%s", warning)
+        await store.state.delete(STOPPED, WEB_STATE)
         imported = await import_starter_feeds(store, settings)
         if imported is not None:
             log.info(
@@ -146,6 +163,7 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
         else:
             log.info("Discord is off (DISCORD_TOKEN not set); polling runs on its own")
         service = Service(store, settings, alerts=alerts)
+        web_state = "starting"
         from digests.web import make_app
 
         async def health() -> dict[str, object]:
@@ -157,21 +175,18 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
             discord_state = "off" if discord_ready is None else ("connected" if discord_ready() else "disconnected")
             running = service.scheduler.running
             return {
-                "status": "ok" if database == "ok" and running else "error",
+                "status": "ok" if database == "ok" and running and web_state == WEB_UP else "error",
                 "database": database,
                 "scheduler": "running" if running else "stopped",
                 "last_poll": await store.state.get(LAST_TICK),
                 "discord": discord_state,
+                "web": web_state,
             }
 
         runner = web.AppRunner(await make_app(store, settings, health), access_log=None)
         await runner.setup()
-        try:
-            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
-            log.info("web endpoints on http://%s:%d (links use %s)", settings.web_host, settings.web_port, settings.public_url)
-        except OSError as exc:
-            log.error("cannot listen on %s:%d (%s): confirm and unsubscribe links will not work", settings.web_host,
-                      settings.web_port, exc.strerror)  # fmt: skip
+        web_state = await _listen(runner, settings)
+        await store.state.set(WEB_STATE, web_state, utcnow())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -190,22 +205,10 @@ async def run_service(settings: Settings, stop: asyncio.Event | None = None) -> 
             with contextlib.suppress(asyncio.CancelledError):
                 await bot_task
     finally:
+        try:
+            await store.state.set(STOPPED, to_db(utcnow()), utcnow())
+        except Exception:  # the database may be what failed; `health` then falls back on the heartbeat
+            log.exception("could not record the stop")
         await store.close()
     log.info("stopped")
     return 0
-
-
-async def health(settings: Settings) -> tuple[bool, str]:
-    """For the container HEALTHCHECK: the database opens and the scheduler ticked recently."""
-    store = await Store.open(settings.db_path, run_migrations=False)
-    try:
-        last = await store.state.get(HEARTBEAT) or await store.state.get(LAST_TICK)
-    finally:
-        await store.close()
-    if last is None:
-        return False, "the scheduler has not ticked yet"
-    age = utcnow() - from_db(last)
-    limit = timedelta(seconds=max(3 * settings.poll_tick_seconds, 180))
-    if age > limit:
-        return False, f"last scheduler tick {int(age.total_seconds())} s ago (limit {int(limit.total_seconds())} s)"
-    return True, f"ok: last tick {int(age.total_seconds())} s ago"

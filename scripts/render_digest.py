@@ -60,24 +60,27 @@ def _source(
     domain = outlet.lower().replace(" ", "").replace("'", "").replace('"', "")[:24]
     link = f"https://{domain}.example/news/2026/11/21/{slug}" if url == "" else url
     return {"outlet": outlet, "title": title, "url": link, "published_label": published, "first": first,
-            "cites": cites or [], "copies": copies or []}  # fmt: skip
+            "repeats_story_title": False, "cites": cites or [], "copies": copies or []}  # fmt: skip
 
 
 def _story(title: str, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    marked = [dict(s, repeats_story_title=" ".join(s["title"].split()).casefold() == " ".join(title.split()).casefold())
+              for s in sources]  # fmt: skip
     return {"title": title, "url": sources[0]["url"], "outlet_count": len({s["outlet"] for s in sources}),
-            "sources": sources}  # fmt: skip
+            "sources": marked}  # fmt: skip
 
 
 def _point(text: str, label: str, label_text: str, outlets: list[tuple[str, str]]) -> dict[str, Any]:
     return {"text": text, "label": label, "label_text": label_text,
             "sources": [{"outlet": o, "url": f"https://{o.lower().replace(' ', '')}.example/news/2026/11/21/live-peace-plan"
-                                               "-talks-in-geneva-delegations-a8c31f", "first_seen_label": t}
+                                               "-talks-in-geneva-delegations-a8c31f", "published_label": t,
+                         "first_seen_label": t}
                         for o, t in outlets]}  # fmt: skip
 
 
 def _frame(topics: list[dict[str, Any]], nothing_new: bool = False) -> dict[str, Any]:
     return {
-        "subject": "Planwatch: Geneva talks on the peace plan, 22 Nov",
+        "subject": "Peace plan: 15 new reports: Delegations to meet in Geneva on Monday",
         "preheader": "Delegations confirm Monday's meeting in Geneva; the 28-point draft is being revised.",
         "date_label": "Saturday 22 November 2026",
         "window_label": "since Friday 07:00 (Europe/Kyiv)",
@@ -166,7 +169,9 @@ def sample_digest() -> dict[str, Any]:
         ),
     ]
     plan = {
-        "name": "Peace plan",
+        "name": "peace-plan",
+        "title": "Peace plan",
+        "lead": plan_stories[0]["title"],
         "description": "The US-drafted peace plan and the talks around it.",
         "report_count": 14,
         "outlet_count": 6,
@@ -199,7 +204,9 @@ def sample_digest() -> dict[str, Any]:
         "more_stories": 0,
     }
     talks = {
-        "name": "Geneva talks",
+        "name": "geneva-talks",
+        "title": "Geneva talks",
+        "lead": "Switzerland offers to host further rounds of talks",
         "description": "",
         "report_count": 1,
         "outlet_count": 1,
@@ -278,7 +285,8 @@ def worst_case_digest(topics: int = 3, points: int = 7, stories: int = 10, sourc
                 for i in range(sources)
             ]
             sts.append(_story(f"Delegations weigh changes to the revised plan in Geneva ({t}.{s})", srcs))
-        sections.append({"name": f"Topic {t + 1}: peace plan", "description": "The plan and the talks around it.",
+        sections.append({"name": f"topic-{t + 1}-peace-plan", "title": f"Topic {t + 1}: peace plan", "lead": sts[0]["title"],
+                         "description": "The plan and the talks around it.",
                          "report_count": stories * sources, "outlet_count": 10, "points": pts, "stories": sts,
                          "more_stories": 4})  # fmt: skip
     return _frame(sections)
@@ -296,7 +304,10 @@ def render(context: dict[str, Any], templates: Path = TEMPLATES) -> tuple[str, s
     )
     html = env.get_template("digest.html.j2").render(digest=context)
     text = env.get_template("digest.txt.j2").render(digest=context)
-    return css_inline.inline(html, keep_style_tags=True), text
+    inliner = css_inline.CSSInliner(
+        keep_style_tags=True, minify_css=True, remove_inlined_selectors=True, load_remote_stylesheets=False
+    )
+    return inliner.inline(html), text
 
 
 def find_chromium() -> str | None:

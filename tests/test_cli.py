@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from planwatch.cli import main
+from planwatch.store import Store
+from planwatch.timeutil import utcnow
 from tests.conftest import FeedServer, rss
 
 JSON_FEED_KEYS = {"id", "url", "name", "status", "consecutive_failures", "last_error", "next_poll_at"}
@@ -207,3 +212,135 @@ async def test_outlets_extend_citations(db: str, capsys: pytest.CaptureFixture[s
     assert json.loads(out)["sources"][0]["cites"] == ["Verstka"]
     code, out, _ = await in_thread(capsys, "--db", db, "outlets", "list", "--json")
     assert {"name": "Verstka", "aliases": ["Verstka Media"], "source": "added"} in json.loads(out)
+
+
+def test_log_level_in_any_case(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--log-level warning` is taken as PLANWATCH_LOG_LEVEL=warning is; a wrong level is one line."""
+    assert run(capsys, "--db", db, "--log-level", "warning", "topics", "list")[0] == 0
+    with pytest.raises(SystemExit) as exited:  # argparse's own refusal
+        main(["--db", db, "--log-level", "chatty", "topics", "list"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "invalid choice: 'CHATTY'" in err and err.count("\n") == 1
+
+
+def test_a_long_topic_description_is_refused_not_cut(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """301 characters: refused, nothing saved; 300: kept whole."""
+    code, _, err = run(capsys, "--db", db, "topics", "add", "long", "--query", "x", "--description", "d" * 301)
+    assert code == 2 and "301 characters; at most 300" in err
+    assert run(capsys, "--db", db, "topics", "add", "long", "--query", "x", "--description", "d" * 300)[0] == 0
+    _, out, _ = run(capsys, "--db", db, "topics", "list", "--json")
+    assert [t["description"] for t in json.loads(out) if t["name"] == "long"] == ["d" * 300]
+
+
+def test_subscriber_topics_repeated_are_stored_once(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--topic x --topic X` is one topic; an empty --topic or --tz is refused, not read as the default."""
+    run(capsys, "--db", db, "topics", "add", "energy", "--query", "gas")
+    code, _, err = run(capsys, "--db", db, "subscribers", "add", "a@example.com", "--tz", "", "--confirmed")
+    assert code == 2 and "--tz is empty" in err
+    code, _, err = run(capsys, "--db", db, "subscribers", "add", "a@example.com", "--topic", " ", "--confirmed")
+    assert code == 2 and "--topic is empty" in err
+    _, out, _ = run(capsys, "--db", db, "subscribers", "list", "--json")
+    assert json.loads(out) == []
+    topics = ["--topic", "energy", "--topic", "ukraine-peace-plan", "--topic", "Energy"]
+    code, _, _ = run(capsys, "--db", db, "subscribers", "add", "a@example.com", *topics, "--confirmed")
+    _, out, _ = run(capsys, "--db", db, "subscribers", "list", "--json")
+    assert code == 0 and json.loads(out)[0]["topics"] == ["energy", "ukraine-peace-plan"]
+
+
+async def test_removing_a_followed_topic_needs_force(db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A topic that subscribers or alert channels follow is kept, and the refusal says who follows it;
+    --force removes it. Someone who unsubscribed follows nothing."""
+    await in_thread(capsys, "--db", db, "topics", "add", "energy", "--query", "gas")
+    for email in ("a@example.com", "b@example.com", "gone@example.com"):
+        await in_thread(capsys, "--db", db, "subscribers", "add", email, "--topic", "energy", "--confirmed")
+    async with await Store.open(db) as store:
+        topic = await store.topics.get("energy")
+        await store.guilds.set_alert_channel("111", topic.id, "555", utcnow())
+        gone = (await store.subscribers.by_email("gone@example.com"))[0]
+        await store.subscribers.set_status(gone.id, "unsubscribed", utcnow())
+    code, _, err = await in_thread(capsys, "--db", db, "topics", "remove", "energy")
+    assert code == 2 and err.count("\n") == 1
+    assert "followed by 2 subscribers (#1, #2) and 1 Discord alert channel (channel 555)" in err and "--force" in err
+    code, out, _ = await in_thread(capsys, "--db", db, "topics", "list", "--json")
+    assert "energy" in {t["name"] for t in json.loads(out)}
+    code, out, _ = await in_thread(capsys, "--db", db, "topics", "remove", "energy", "--force")
+    assert code == 0 and out.startswith("removed topic energy (it was followed by 2 subscribers")
+    code, out, _ = await in_thread(capsys, "--db", db, "topics", "list", "--json")
+    assert "energy" not in {t["name"] for t in json.loads(out)}
+    assert (await in_thread(capsys, "--db", db, "topics", "add", "quiet", "--query", "x"))[0] == 0
+    code, out, _ = await in_thread(capsys, "--db", db, "topics", "remove", "quiet")
+    assert code == 0 and out.strip() == "removed topic quiet"
+
+
+async def test_column_filters_are_explained(db: str, capsys: pytest.CaptureFixture[str], feed_server: FeedServer) -> None:
+    """`title:kremlin` used to be read as two words and quietly match nothing: now one line says that
+    column filters are not supported (search and topics alike); quoted, or in a URL, a colon is text."""
+    url = feed_server.static("/k.xml", rss([{"title": "Kremlin denies the plan", "link": "https://o.example/k"}]))
+    await in_thread(capsys, "--db", db, "feeds", "add", url)
+    await in_thread(capsys, "--db", db, "poll", "--once")
+    for argv in (["ask", "search", "title:kremlin"], ["ask", "search", "{title text}: kremlin"],
+                 ["topics", "add", "k", "--query", "ukraine AND title:kremlin"]):  # fmt: skip
+        code, _, err = await in_thread(capsys, "--db", db, *argv)
+        assert code == 2 and "column filters" in err and "not supported" in err and err.count("\n") == 1, (argv, err)
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "search", "kremlin", "--json")
+    assert code == 0 and len(json.loads(out)["results"]) == 1
+    code, out, _ = await in_thread(capsys, "--db", db, "ask", "search", "https://o.example/k", "--json")
+    assert code == 0
+
+
+def test_numbers_past_64_bits_and_missing_folders(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Integers SQLite cannot hold, and a folder that does not exist, are one line each (were
+    "unexpected OverflowError" / "unexpected FileNotFoundError")."""
+    huge = str(10**25)
+    cases = [
+        (["articles", "--limit", huge], "--limit must be between 1 and 1000000"),
+        (["feeds", "remove", huge], f"no feed #{huge}"),
+        (["feeds", "pause", f"#{huge}"], f"no feed #{huge}"),
+        (["sync", "--guild", huge, "--dry-run"], "is not a Discord server id"),
+        (["feeds", "export", str(tmp_path / "no" / "feeds.opml")], "folder"),
+    ]
+    for argv, message in cases:
+        code, _, err = run(capsys, "--db", db, *argv)
+        assert code == 2 and message in err and err.count("\n") == 1, (argv, err)
+    assert not (tmp_path / "no").exists()
+
+
+def cli(*argv: str, cwd: Path, preexec_fn: Callable[[], None] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "planwatch.cli", *argv], cwd=cwd, capture_output=True, text=True, timeout=60,
+        check=False, preexec_fn=preexec_fn,
+    )  # fmt: skip
+
+
+def test_db_that_is_a_folder_or_cannot_be_opened(tmp_path: Path) -> None:
+    """--db naming a folder, or a file under a file: one line, no "Event loop is closed" traceback from
+    aiosqlite's thread after the loop ended."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "plain").write_text("")
+    for db, message in (("data", "it is a folder; name a file, such as data/planwatch.db"), ("plain/x.db", "unable to open")):
+        proc = cli("--db", db, "feeds", "list", cwd=tmp_path)
+        assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def without_file_override() -> None:
+    """For a child run as root: drop the capabilities that let root write a read-only file, so that it
+    meets a read-only database as any other user would (no effect for other users)."""
+    if os.geteuid() == 0:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+            if libc.prctl(24, capability, 0, 0, 0) != 0:  # PR_CAPBSET_DROP: gone after exec
+                raise OSError(ctypes.get_errno(), "cannot drop a capability")
+
+
+def test_a_read_only_database(tmp_path: Path) -> None:
+    """Reads work; a write says the database is read-only and what to do (was "unexpected OperationalError")."""
+    db = tmp_path / "ro.db"
+    assert cli("--db", str(db), "db", "migrate", cwd=tmp_path).returncode == 0
+    db.chmod(0o444)
+    proc = cli("--db", str(db), "topics", "list", cwd=tmp_path, preexec_fn=without_file_override)
+    assert proc.returncode == 0 and "ukraine-peace-plan" in proc.stdout, proc.stderr
+    proc = cli("--db", str(db), "topics", "add", "t", "--query", "x", cwd=tmp_path, preexec_fn=without_file_override)
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert f"database {db} is read-only" in proc.stderr and "writable" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "unexpected" not in proc.stderr

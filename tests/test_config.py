@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from planwatch.config import Settings, load_settings
+from planwatch.config import Settings, load_settings, settings_warnings
 from planwatch.durations import parse_duration
 from planwatch.errors import ConfigError, UsageError
 from planwatch.logs import OneLineFormatter, RedactingFilter
@@ -63,7 +65,7 @@ def test_secrets_never_reach_logs_or_repr() -> None:
         env={
             "DISCORD_TOKEN": "MTIzNDU2Nzg5.token-value",
             "PLANWATCH_SMTP_URL": "smtp://mailer:s3cret-pass@mail.example:587",
-            "PLANWATCH_SECRET": "signing-key-123",
+            "PLANWATCH_SECRET": "signing-key-123456",
         }
     )
     assert "token-value" not in repr(settings) and "s3cret" not in repr(settings)
@@ -84,7 +86,7 @@ def test_secrets_never_reach_logs_or_repr() -> None:
     finally:
         logger.removeHandler(handler)
     text = stream.getvalue()
-    for secret in ("MTIzNDU2Nzg5.token-value", "s3cret-pass", "signing-key-123", "hunter22"):
+    for secret in ("MTIzNDU2Nzg5.token-value", "s3cret-pass", "signing-key-123456", "hunter22"):
         assert secret not in text
     assert "smtp://mailer:***@mail.example:587" in text
     assert len(text.strip().splitlines()) == 3  # one line per event, tracebacks included
@@ -111,3 +113,93 @@ def test_bad_durations(text: str) -> None:
     """Nonsense durations are refused with an example of what works."""
     with pytest.raises(UsageError, match="invalid --since"):
         parse_duration(text)
+
+
+NUMERIC = [f.name for f in dataclasses.fields(Settings) if f.type in ("int", "float")]
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e999"])
+def test_non_finite_numbers_are_refused_at_load(value: str, tmp_path: Path) -> None:
+    """inf and nan pass a `> 0` check and used to abort a poll half-way (OverflowError): refused at load,
+    from the environment and from TOML (where inf and nan are valid floats)."""
+    with pytest.raises(ConfigError, match="PLANWATCH_FETCH_TIMEOUT: expected a finite number"):
+        load_settings(env={"PLANWATCH_FETCH_TIMEOUT": value})
+    config = tmp_path / "c.toml"
+    config.write_text(f"max_backoff_hours = {value.replace('1e999', 'inf')}\n")
+    with pytest.raises(ConfigError, match="max_backoff_hours: expected a finite number"):
+        load_settings(env={}, config_file=config)
+    with pytest.raises(ConfigError, match="mail_rate must be a finite number"):
+        load_settings(env={}, mail_rate=float(value))
+
+
+def test_the_numeric_settings_are_all_found() -> None:
+    """The bound test below is parametrized by annotation (strings, under `from __future__ import annotations`)."""
+    assert {"poll_tick_seconds", "fetch_timeout_seconds", "web_port", "mail_rate"} <= set(NUMERIC)
+
+
+@pytest.mark.parametrize("name", NUMERIC)
+def test_every_numeric_setting_is_bounded(name: str) -> None:
+    """Each number, a new one included, has a sensible upper bound: a value past it is refused at load,
+    naming the setting (never an OverflowError, or a poll that waits for years, later)."""
+    for value in (10**12, 2**70):
+        overrides: dict[str, Any] = {name: value}
+        with pytest.raises(ConfigError, match=name):
+            load_settings(env={}, **overrides)
+
+
+def test_whole_numbers_stay_whole(tmp_path: Path) -> None:
+    """A TOML 2.5 or true for a count is refused instead of quietly becoming 2 or 1."""
+    config = tmp_path / "c.toml"
+    for value in ("2.5", "true"):
+        config.write_text(f"poll_concurrency = {value}\n")
+        with pytest.raises(ConfigError, match="poll_concurrency: expected a whole number"):
+            load_settings(env={}, config_file=config)
+    with pytest.raises(ConfigError, match="PLANWATCH_POLL_TICK: expected a whole number"):
+        load_settings(env={"PLANWATCH_POLL_TICK": "1e9"})
+
+
+def test_a_config_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """Latin-1 bytes in planwatch.toml: one clear error, not a UnicodeDecodeError."""
+    config = tmp_path / "c.toml"
+    config.write_bytes('mail_from = "Planwatch <digest@caf\u00e9.example>"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"is not UTF-8 text .*save it as UTF-8"):
+        load_settings(env={}, config_file=config)
+
+
+def test_a_short_signing_secret_is_refused_at_load() -> None:
+    """Under 16 characters the secret is refused when settings load (it was an "unexpected
+    ValueError" at the first signed link), without echoing it."""
+    with pytest.raises(ConfigError, match="secret must be at least 16 characters") as caught:
+        load_settings(env={"PLANWATCH_SECRET": "short-secret"})
+    assert "short-secret" not in str(caught.value) and "PLANWATCH_SECRET" in str(caught.value)
+    assert load_settings(env={"PLANWATCH_SECRET": "x" * 16}).secret == "x" * 16
+
+
+@pytest.mark.parametrize(
+    "url", ["planwatch.example.org", "/digest", "ftp://planwatch.example.org", "https://", "https://x.example/?a=1",
+            "https://x.example/#top", "https://x.example:99999", "https://x .example", "javascript:alert(1)"],
+)  # fmt: skip
+def test_public_url_must_be_absolute_http(url: str) -> None:
+    """Every link in mail is built on it: anything but an absolute http(s) URL is refused at start."""
+    with pytest.raises(ConfigError, match="public_url must be an absolute http"):
+        load_settings(env={"PLANWATCH_PUBLIC_URL": url})
+
+
+def test_public_url_forms_that_work() -> None:
+    for url in ("https://planwatch.example.org", "https://example.org/planwatch/", "http://127.0.0.1:8080"):
+        assert load_settings(env={"PLANWATCH_PUBLIC_URL": url}).public_url == url
+
+
+def test_warnings_for_settings_that_work_but_surprise() -> None:
+    """Plain http with SMTP: Gmail's one-click unsubscribe needs https. Another web port with the
+    default public URL: links point at the wrong port. One warning each, none for a sound setup."""
+    smtp = {"PLANWATCH_SMTP_URL": "smtp://mail.example:587"}
+    assert settings_warnings(load_settings(env={})) == []
+    assert settings_warnings(load_settings(env={**smtp, "PLANWATCH_PUBLIC_URL": "https://pw.example"})) == []
+    (warning,) = settings_warnings(load_settings(env={**smtp, "PLANWATCH_PUBLIC_URL": "http://pw.example"}))
+    assert "one-click unsubscribe" in warning and "https" in warning
+    (warning,) = settings_warnings(load_settings(env={"PLANWATCH_WEB_PORT": "9090"}))
+    assert "9090" in warning and "wrong port" in warning
+    assert (
+        settings_warnings(load_settings(env={"PLANWATCH_WEB_PORT": "9090", "PLANWATCH_PUBLIC_URL": "https://pw.example"})) == []
+    )

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
 from pathlib import Path
 
+import aiohttp
+import pytest
 from aiohttp import web
 
 from planwatch.config import Settings
 from planwatch.demo.run import run_demo
-from planwatch.service import Service, health, run_service
+from planwatch.health import health
+from planwatch.service import Service, run_service
 from planwatch.services.feeds import add_feed, import_starter_feeds
 from planwatch.store import Store
 from tests.conftest import FeedServer, rss
@@ -96,6 +104,21 @@ async def test_run_service_stops_on_event(settings: Settings, feed_server: FeedS
     assert await asyncio.wait_for(task, 10) == 0
     async with await Store.open(settings.db_path) as store:
         assert await store.reports.count() == 3
+    # A clean stop is recorded: health fails at once, not when the heartbeat has aged.
+    ok, message = await health(settings)
+    assert not ok and message.startswith("the service stopped at ")
+    # Started again, it is healthy again.
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_service(settings, stop))
+    try:
+
+        async def healthy() -> bool:
+            return (await health(settings))[0]
+
+        await wait_for(healthy)
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == 0
 
 
 async def test_starter_feeds_imported_once_into_an_empty_database(store: Store, settings: Settings) -> None:
@@ -133,3 +156,113 @@ async def test_demo_stores_the_sample_story(tmp_path: Path, settings: Settings) 
         leak = by_title["Plan @everyone **28-point** plan leaked"]
         assert leak.url is not None and leak.url.startswith("http://127.0.0.1:")
         assert leak.url.endswith("/news/28-point-plan-leak")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_a_busy_web_port_is_reported_and_polling_goes_on(
+    settings: Settings, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another process holds the web port: the service keeps polling, and health says the web is down
+    (confirm and unsubscribe links do not work). The port differs from the default public URL's: one warning."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = settings.with_overrides(import_starter_feeds=False, poll_tick_seconds=1, web_port=port)
+        async with await Store.open(settings.db_path) as store:
+            await add_feed(store, settings, feed_server.static("/busy.xml", rss(ITEMS)))
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_service(settings, stop))
+        try:
+
+            async def reported() -> bool:
+                ok, message = await health(settings)
+                return not ok and message == f"web: down (port {port} in use)"
+
+            await wait_for(reported)
+            await wait_for(lambda: _true_when(bool(feed_server.hits("/busy.xml"))))
+        finally:
+            stop.set()
+            assert await asyncio.wait_for(task, 10) == 0
+    wrong_port = [r for r in caplog.records if r.levelno == logging.WARNING and "point at the wrong port" in r.getMessage()]
+    assert len(wrong_port) == 1
+
+
+async def test_healthz_reports_the_web_server(settings: Settings) -> None:
+    """/healthz, served by the running service, names the web server's state with the others."""
+    port = free_port()
+    settings = settings.with_overrides(import_starter_feeds=False, web_port=port, public_url=f"http://localhost:{port}")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_service(settings, stop))
+    try:
+        async with aiohttp.ClientSession() as client:
+
+            async def answered() -> bool:
+                try:
+                    async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+                        return response.status == 200
+                except aiohttp.ClientConnectionError:
+                    return False
+
+            await wait_for(answered)
+            async with client.get(f"http://127.0.0.1:{port}/healthz") as response:
+                data = await response.json()
+        assert data["status"] == "ok" and data["web"] == "up" and data["scheduler"] == "running"
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == 0
+
+
+def _child_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The test's environment without the operator's Planwatch or Discord settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLANWATCH_", "DISCORD_"))}
+    return {**env, "PLANWATCH_OUTBOX": str(tmp_path / "outbox"), **extra}
+
+
+async def test_ctrl_c_stops_planwatch_run_without_a_traceback(
+    tmp_path: Path, settings: Settings, feed_server: FeedServer
+) -> None:
+    """Ctrl-C signals the whole process group, parse worker included: the worker ignores it, the service
+    finishes and stops it, the exit is clean with no traceback, and `health` fails at once."""
+    db = tmp_path / "run.db"
+    async with await Store.open(db) as store:
+        await add_feed(store, settings, feed_server.static("/run.xml", rss(ITEMS)))
+    port = free_port()
+    env = _child_env(
+        tmp_path, PLANWATCH_ALLOW_PRIVATE_FEEDS="1", PLANWATCH_PARSE_WORKERS="1", PLANWATCH_WEB_PORT=str(port),
+        PLANWATCH_PUBLIC_URL=f"http://localhost:{port}",
+    )  # fmt: skip
+    command = [sys.executable, "-m", "planwatch.cli", "--db", str(db)]
+    proc = await asyncio.create_subprocess_exec(
+        *command, "run", "--no-starter-feeds", cwd=tmp_path, env=env, start_new_session=True,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    seen: list[bytes] = []
+    try:
+        async with asyncio.timeout(60):
+            while b"tick: polled 1 feeds" not in (line := await proc.stderr.readline()):
+                assert line, b"".join(seen).decode()
+                seen.append(line)
+            seen.append(line)
+            os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            _, rest = await proc.communicate()
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    stderr = (b"".join(seen) + rest).decode()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert "stopped" in stderr.splitlines()[-1]
+    checked = await asyncio.create_subprocess_exec(
+        *command, "health", cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await checked.communicate()
+    assert checked.returncode == 1 and not out
+    assert err.decode().startswith("unhealthy: the service stopped at ") and err.count(b"\n") == 1

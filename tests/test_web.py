@@ -4,12 +4,13 @@ subscribe form, /healthz; bad, tampered, expired and misdirected tokens get a 40
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from aiohttp import ClientResponse, web
+from aiohttp import ClientResponse, ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from digests.jobs import deliver
@@ -79,6 +80,21 @@ async def one_click(client: Client, path: str) -> ClientResponse:
 
 def flipped(token: str, index: int) -> str:
     return token[:index] + ("B" if token[index] != "B" else "C") + token[index + 1 :]
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of the subscribe form (its signed form token), as a browser would send them."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+
+
+async def subscribe_via_form(
+    client: Client | ClientSession, fields: Mapping[str, str], *, origin: str | None = PUBLIC, base: str = ""
+) -> ClientResponse:
+    """What a browser on the public site does: load the form, then post it with its token and Origin."""
+    form = await client.get(f"{base}/subscribe")
+    assert form.status == 200, await form.text()
+    headers = {"Origin": origin} if origin is not None else {}
+    return await client.post(f"{base}/subscribe", data={**hidden_fields(await form.text()), **fields}, headers=headers)
 
 
 # --- confirm ------------------------------------------------------------------------------------------------
@@ -219,11 +235,11 @@ async def test_subscribe_form_queues_one_confirmation(site: Site, smtp: SmtpServ
     assert "form" in form.tags and ("name", "email") in form.attributes
 
     fields = {"email": "web@example.com", "topics": TOPIC, "hour": "8", "timezone": "Europe/Kyiv"}
-    body = await page(await site.client.post("/subscribe", data=fields), 200)
+    body = await page(await subscribe_via_form(site.client, fields), 200)
     assert "inbox" in body.lower()
     found = await site.store.subscribers.find("web@example.com", GLOBAL_SCOPE)
     assert found is not None and (found.status, found.hour, found.timezone) == ("pending", 8, "Europe/Kyiv")
-    again = await page(await site.client.post("/subscribe", data=fields), 200)
+    again = await page(await subscribe_via_form(site.client, fields), 200)
     assert "already" in again.lower()
     assert [(r["kind"], r["status"]) for r in await outbox(site.store)] == [("confirm", "queued")]
 
@@ -243,8 +259,9 @@ async def test_subscribe_form_queues_one_confirmation(site: Site, smtp: SmtpServ
     ],
 )
 async def test_subscribe_form_refuses_bad_requests(site: Site, fields: dict[str, str], reason: str) -> None:
-    body = await page(await site.client.post("/subscribe", data=fields), 400)
+    body = await page(await subscribe_via_form(site.client, fields), 400)
     assert reason in Markup(body).text
+    assert ("value", fields["email"]) in Markup(body).attributes  # the form comes back filled in
     assert await site.store.subscribers.list_all() == [] and await outbox(site.store) == []
 
 

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from planwatch.config import Settings
 from planwatch.demo.server import DemoServer, sample_feed_names
@@ -50,9 +51,11 @@ async def _demo_digest(store: Store, settings: Settings) -> str:
     from planwatch.services.topics import GLOBAL_SCOPE
 
     now = utcnow()
-    hour = 23 if now.hour < 23 else 0  # a delivery time still ahead today: the window ends now
-    day = now.date() if hour == 23 else now.date() + timedelta(days=1)
-    request = check_request("reader@example.org", [DEFAULT_TOPIC], hour, "UTC")
+    # A delivery time still ahead today, so the window ends now and holds what was just polled: 23:00 UTC,
+    # or in UTC's last hour 23:00 in a zone behind it (a day that has not come yet gets no digest).
+    zone = "UTC" if now.hour < 23 else "America/Sao_Paulo"
+    day = now.astimezone(ZoneInfo(zone)).date()
+    request = check_request("reader@example.org", [DEFAULT_TOPIC], 23, zone)
     result = await subscribe(store, request, scope=GLOBAL_SCOPE, now=now, confirmed=True)
     await queue_digest(store, settings, await composer_for(store, settings), result.subscriber, day, now)
     delivered = await deliver(store, settings)

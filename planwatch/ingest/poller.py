@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -67,6 +68,13 @@ class PollResult:
         return f"#{self.feed_id} {self.name}: " + ", ".join(parts) + moved
 
 
+def ignore_sigint() -> None:
+    """Parse workers' initializer. Ctrl-C reaches the whole process group; the service decides when
+    workers stop (it shuts the pool down once the polls under way are done), so a worker must not die
+    on SIGINT, with a KeyboardInterrupt traceback of its own, under a poll that is still running."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Poller:
     def __init__(
         self,
@@ -89,7 +97,9 @@ class Poller:
             if self.settings.parse_workers > 0:
                 import multiprocessing
 
-                self._executor = ProcessPoolExecutor(self.settings.parse_workers, mp_context=multiprocessing.get_context("spawn"))
+                self._executor = ProcessPoolExecutor(
+                    self.settings.parse_workers, mp_context=multiprocessing.get_context("spawn"), initializer=ignore_sigint
+                )
             else:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="planwatch-parse")
         return self._executor

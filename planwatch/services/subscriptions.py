@@ -3,6 +3,7 @@ opt-in (one confirmation mail, nothing else, to a pending address), rate limits,
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from planwatch.errors import NotFoundError, UsageError
 from planwatch.store import Store
+from planwatch.store.limits import LimitKind, LimitRepo
 from planwatch.store.subscribers import Subscriber
+from planwatch.timeutil import to_db
+
+log = logging.getLogger("planwatch.subscriptions")
 
 # Pragmatic address check: one @, a dotted domain, no spaces or control characters; 254 at most (RFC 5321).
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
@@ -119,9 +124,50 @@ class SubscribeResult:
     status: str  # "confirmation-sent" | "confirmation-already-sent" | "already-subscribed" | "subscribed"
 
 
+class RateLimited(UsageError):
+    """A flood limit refused the request; `retry_after` says when it may succeed (the web form's 429
+    carries it as Retry-After; Discord and the CLI show the message)."""
+
+    def __init__(self, message: str, retry_after: timedelta) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _minutes(wait: timedelta) -> str:
+    minutes = max(1, -(-int(wait.total_seconds()) // 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def new_code() -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
     return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+async def admit_web_client(store: Store, client: str, per_hour: int, now: datetime) -> None:
+    """Count one subscribe-form request from this client address, or refuse it past `per_hour`: one
+    client cannot spend the confirmation mails of the hour on its own, nor name thousands of inboxes."""
+    admission = await LimitRepo(store).take(LimitKind.WEB_CLIENT, client, per_hour, now)
+    if not admission.admitted:
+        wait = admission.retry_after(now)
+        raise RateLimited(f"too many subscription requests from your address this hour; try again in {_minutes(wait)}", wait)
+
+
+async def _confirmation_slot(store: Store, per_hour: int, now: datetime) -> int:
+    """One of the hour's confirmation mails, or RateLimited. The cap protects the mail server's
+    reputation from many clients together; the operator hears of it once an hour, not per request."""
+    limits = LimitRepo(store)
+    admission = await limits.take(LimitKind.CONFIRMATION, "", per_hour, now)
+    if admission.slot_id is not None:
+        return admission.slot_id
+    wait = admission.retry_after(now)
+    if (await limits.take(LimitKind.CAP_WARNING, "", 1, now)).admitted:
+        log.warning(
+            "confirmation mail cap reached: %d queued in the last hour, the cap is %d"
+            " (PLANWATCH_CONFIRMATIONS_PER_HOUR); subscription requests from the web form and Discord"
+            " are refused until %s",
+            admission.counted, per_hour, to_db(now + wait),
+        )  # fmt: skip
+    raise RateLimited(f"Planwatch has sent as many confirmation mails as it may this hour; try again in {_minutes(wait)}", wait)
 
 
 async def subscribe(
@@ -133,20 +179,48 @@ async def subscribe(
     discord_user_id: str | None = None,
     confirmed: bool = False,
     send_confirmation: Callable[[Subscriber], Awaitable[bool]] | None = None,
+    confirmations_per_hour: int | None = None,
 ) -> SubscribeResult:
     """Record a request and send the one confirmation mail (double opt-in). `confirmed` is for operators
-    importing a list that already opted in; a request never changes a confirmed subscription."""
+    importing a list that already opted in; a request never changes a confirmed subscription.
+
+    `confirmations_per_hour` is the global cap the public edges (web form, Discord) pass; the CLI is the
+    operator and passes none. A slot is taken before anything is recorded, so a capped request leaves
+    no trace, and given back when no mail was queued after all (already subscribed, sent today)."""
+    slot: int | None = None
+    if not confirmed and send_confirmation is not None and confirmations_per_hour is not None:
+        slot = await _confirmation_slot(store, confirmations_per_hour, now)
+    result: SubscribeResult | None = None
+    try:
+        result = await _subscribe(store, request, scope=scope, now=now, discord_user_id=discord_user_id,
+                                  confirmed=confirmed, send_confirmation=send_confirmation)  # fmt: skip
+        return result
+    finally:
+        if slot is not None and (result is None or result.status != "confirmation-sent"):
+            await LimitRepo(store).release(slot)
+
+
+async def _subscribe(
+    store: Store,
+    request: SubscriptionRequest,
+    *,
+    scope: str,
+    now: datetime,
+    discord_user_id: str | None,
+    confirmed: bool,
+    send_confirmation: Callable[[Subscriber], Awaitable[bool]] | None,
+) -> SubscribeResult:
     if not confirmed:
         if await store.subscribers.requests_since(email=request.email, since=now - timedelta(days=1)) >= (
             MAX_REQUESTS_PER_ADDRESS_PER_DAY
         ):
-            raise UsageError("too many subscription requests for this address today; try again tomorrow")
+            raise RateLimited("too many subscription requests for this address today; try again tomorrow", timedelta(days=1))
         if (
             discord_user_id
             and await store.subscribers.requests_since(discord_user_id=discord_user_id, since=now - timedelta(hours=1))
             >= MAX_REQUESTS_PER_DISCORD_USER_PER_HOUR
         ):
-            raise UsageError("too many subscription requests from you this hour; try again later")
+            raise RateLimited("too many subscription requests from you this hour; try again later", timedelta(hours=1))
         await store.subscribers.log_request(request.email, discord_user_id, now)
     existing = await store.subscribers.find(request.email, scope)
     if existing is not None and existing.status == "confirmed" and not confirmed:

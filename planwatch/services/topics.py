@@ -7,11 +7,13 @@ import re
 from planwatch.errors import UsageError
 from planwatch.models import Topic
 from planwatch.store import Store
+from planwatch.store.topics import Followers
 from planwatch.timeutil import utcnow
 
 GLOBAL_SCOPE = "global"
 DEFAULT_TOPIC = "ukraine-peace-plan"
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
+MAX_DESCRIPTION = 300  # what Discord's /topic takes, and what fits an embed line
 
 
 def check_name(name: str) -> str:
@@ -19,6 +21,14 @@ def check_name(name: str) -> str:
     if not _SLUG.match(name):
         raise UsageError(f"invalid topic name {name!r}: use 1-32 lower-case letters, digits and dashes, e.g. ukraine-peace-plan")
     return name
+
+
+def check_description(description: str) -> str:
+    """Refused, not cut: a description cut mid-word would reach readers as the operator never wrote it."""
+    text = description.strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise UsageError(f"the description is {len(text)} characters; at most {MAX_DESCRIPTION}, please")
+    return text
 
 
 def parse_aliases(specs: list[str] | None) -> list[list[str]]:
@@ -45,11 +55,18 @@ async def add_topic(
         scope=scope,
         name=check_name(name),
         query=query.strip(),
-        description=description.strip()[:300],
+        description=check_description(description),
         aliases=aliases or [],
         now=utcnow(),
     )
 
 
-async def remove_topic(store: Store, name: str, scope: str = GLOBAL_SCOPE) -> None:
-    await store.topics.remove(name.strip().lower(), scope)
+async def remove_topic(store: Store, name: str, scope: str = GLOBAL_SCOPE, *, force: bool = False) -> Followers:
+    """Refused while subscribers or alert channels follow the topic, unless forced: their digests and
+    alerts would lose it without a word. Returns who followed it."""
+    topic = await store.topics.get(name.strip().lower(), scope)
+    followers = await store.topics.followers(topic)
+    if followers.count and not force:
+        raise UsageError(f"topic {topic.name} is followed by {followers.describe()}; --force removes it anyway")
+    await store.topics.remove(topic.name, scope)
+    return followers

@@ -34,6 +34,10 @@ class StateRepo:
         assert kept is not None
         return kept
 
+    async def delete(self, *keys: str) -> None:
+        async with self.store.transaction() as db:
+            await db.executemany("DELETE FROM service_state WHERE key = ?", [(k,) for k in keys])
+
     async def get(self, key: str) -> str | None:
         value = await self.store.scalar("SELECT value FROM service_state WHERE key = ?", (key,))
         return None if value is None else str(value)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -23,6 +24,39 @@ if TYPE_CHECKING:
 @lru_cache(maxsize=1024)
 def _compiled(query: str, aliases_json: str) -> str:
     return compile_query(query, json.loads(aliases_json))
+
+
+@dataclass(frozen=True, slots=True)
+class Followers:
+    """Who would lose something if a topic went: subscribers (a digest section) and alert channels."""
+
+    subscriber_ids: tuple[int, ...]
+    alert_channel_ids: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.subscriber_ids) + len(self.alert_channel_ids)
+
+    def describe(self) -> str:
+        """Ids as operators see them elsewhere: `subscribers list` shows #id; channels by Discord id."""
+        parts = []
+        if self.subscriber_ids:
+            ids = _some(f"#{i}" for i in self.subscriber_ids)
+            parts.append(f"{_count(len(self.subscriber_ids), 'subscriber')} ({ids})")
+        if self.alert_channel_ids:
+            ids = _some(f"channel {c}" for c in self.alert_channel_ids)
+            parts.append(f"{_count(len(self.alert_channel_ids), 'Discord alert channel')} ({ids})")
+        return " and ".join(parts) or "nobody"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _some(items: Iterable[str], shown: int = 10) -> str:
+    listed = list(items)
+    more = f" and {len(listed) - shown} more" if len(listed) > shown else ""
+    return ", ".join(listed[:shown]) + more
 
 
 def _topic(row: sqlite3.Row) -> Topic:
@@ -114,6 +148,17 @@ class TopicRepo:
         topic = await self.get(name, scope)
         async with self.store.transaction() as db:
             await db.execute("DELETE FROM topics WHERE id = ?", (topic.id,))
+
+    async def followers(self, topic: Topic) -> Followers:
+        """Digests name their topics in the subscriber's scope (see digests/build.py), so only that
+        scope's subscribers follow it; one who left follows nothing."""
+        subscribers = await self.store.fetchall(
+            "SELECT id FROM subscribers WHERE scope = ? AND status != 'unsubscribed'"
+            " AND EXISTS (SELECT 1 FROM json_each(subscribers.topics) WHERE json_each.value = ?) ORDER BY id",
+            (topic.scope, topic.name),
+        )
+        channels = await self.store.fetchall("SELECT channel_id FROM alert_channels WHERE topic_id = ? ORDER BY id", (topic.id,))
+        return Followers(tuple(r[0] for r in subscribers), tuple(str(r[0]) for r in channels))
 
     async def preview(self, query: str, aliases: list[list[str]], limit: int = 20) -> tuple[int, list[int]]:
         """What a query would match now, saving nothing: (count, newest report ids)."""

@@ -18,6 +18,9 @@ MAX_DEPTH = 12
 MAX_TERMS = 200  # FTS5's own parser overflows on very long expressions
 _TOKEN = re.compile(r'\s*(?:(?P<lp>\()|(?P<rp>\))|"(?P<phrase>[^"]*)"(?P<pstar>\*)?|(?P<word>[^\s()"]+))')
 _HAS_WORD_CHAR = re.compile(r"\w")
+# FTS5 column filters (`title:kremlin`, `{title text}:x`, `-text:x`): refused rather than read as words,
+# which would quietly match nothing. A URL's `https://` and a time's `10:30` are not filters.
+_COLUMN_FILTER = re.compile(r"^-?(?:[^\W\d]\w*)?:(?!//)|^-?\{|\}:")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,11 @@ def _tokens(query: str) -> list[tuple[str, str]]:
             out.append(("term*" if match["pstar"] else "term", match["phrase"]))
         else:
             word = match["word"]
+            if _COLUMN_FILTER.search(word):
+                hint = f'; to search for the words, quote them: "{word}"' if _HAS_WORD_CHAR.search(word) else ""
+                raise UsageError(
+                    f"bad query: column filters such as {word!r} are not supported (terms match titles and texts alike){hint}"
+                )
             if word in ("AND", "OR", "NOT"):
                 out.append((word, word))
             elif word.endswith("*") and len(word) > 1:
