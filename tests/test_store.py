@@ -168,3 +168,39 @@ async def test_feed_remove_keeps_reports(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         async with store.transaction() as db:
             await db.execute("INSERT INTO report_sources VALUES (1, 999, NULL, NULL, 'x', 'a', 'b')")
+
+
+async def test_a_verbatim_repost_by_another_outlet_is_kept(store: Store) -> None:
+    """The same text under another outlet's URL is that outlet's report (its reach counts); the
+    same outlet's re-post under a new URL is still the one report."""
+    agency = await add_feed(store, "https://agency.example/feed")
+    relay = await add_feed(store, "https://relay.example/feed")
+    text = entry(1).text
+    async with store.transaction() as db:
+        await store.reports.save_batch(db, feed_id=agency, outlet="Agency", entries=[entry(1)], now=NOW)
+        moved = Entry("x", "https://agency.example/moved", entry(1).title, text, None, "en", NOW, None)
+        same_outlet = await store.reports.save_batch(db, feed_id=agency, outlet="Agency", entries=[moved], now=NOW)
+        copy = Entry("y", "https://relay.example/copy", entry(1).title, text, None, "en", NOW, None)
+        other_outlet = await store.reports.save_batch(db, feed_id=relay, outlet="Relay", entries=[copy], now=NOW)
+    assert (same_outlet.new, same_outlet.merged) == (0, 0) and same_outlet.unchanged == 1
+    assert other_outlet.new == 1
+    outlets = [r[0] for r in await store.fetchall("SELECT outlet FROM reports ORDER BY id")]
+    assert outlets == ["Agency", "Relay"]
+
+
+async def test_migration_scopes_old_repost_keys_to_their_outlet(tmp_path: Path) -> None:
+    """A database written before re-post keys named their outlet: its keys get the report's outlet,
+    so the outlet's own re-post still merges after the upgrade and another outlet's does not."""
+    path = tmp_path / "old.db"
+    old = [m for m in load_migrations() if m.version < 8]
+    async with await Store.open(path, run_migrations=False) as store:
+        await migrate(store.db, old)
+        feed_id = await add_feed(store)
+        async with store.transaction() as db:
+            await store.reports.save_batch(db, feed_id=feed_id, outlet="Agency", entries=[entry(1)], now=NOW)
+            await db.execute("UPDATE report_keys SET key = substr(key, length('Agency:') + 1) WHERE kind = 'hash'")
+        plain = await store.fetchall("SELECT key FROM report_keys WHERE kind = 'hash'")
+        assert len(plain) == 1 and ":" not in plain[0][0]
+    async with await Store.open(path) as store:
+        keys = await store.fetchall("SELECT key FROM report_keys WHERE kind = 'hash'")
+        assert [tuple(k) for k in keys] == [(f"Agency:{plain[0][0]}",)]

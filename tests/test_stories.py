@@ -33,9 +33,10 @@ async def test_sources_group_copies_and_citations(demo_store: Store) -> None:
     listing = await stories.sources(demo_store, TOPIC, WINDOW)
     data = listing.as_json()
     assert set(data) >= {"topic", "since", "stories", "sources"}
-    assert data["topic"] == TOPIC and data["report_count"] == 14 and data["outlet_count"] == 6
+    # 15 reports: the Steppe Dispatch's verbatim re-post is its own report (a copy), not "already known".
+    assert data["topic"] == TOPIC and data["report_count"] == 15 and data["outlet_count"] == 6
     flat = data["sources"]
-    assert len(flat) == len({s["id"] for s in flat}) == 14
+    assert len(flat) == len({s["id"] for s in flat}) == 15
     for source in flat:
         assert {"outlet", "title", "url", "published_at", "first_seen_at", "first", "copy_of", "cites"} <= set(source)
     for story in data["stories"]:
@@ -47,11 +48,15 @@ async def test_sources_group_copies_and_citations(demo_store: Store) -> None:
     original = by_title(listing, "Draft US-Russia plan would cut")
     copies = [e for s in listing.stories for e in s.sources if e.report.copy_of == original.report.id]
     assert [c.report.outlet for c in copies] == ["The Harbour Post"]
+    leak = by_title(listing, "US and Russian envoys drafted")
+    assert leak.report.outlet == "The Northbridge Herald" and leak.first
+    reposts = [e for s in listing.stories for e in s.sources if e.report.copy_of == leak.report.id]
+    assert [e.report.outlet for e in reposts] == ["Steppe Dispatch"]
     assert original.report.outlet == "Baltic Wire" and original.first
     story = next(s for s in listing.stories if s.id == original.report.story_id)
     assert "The Harbour Post" not in stories.independent_outlets([e.report for e in story.sources])
 
-    assert by_title(listing, "US and Russian envoys drafted").report.cites == ["Axios"]
+    assert leak.report.cites == ["Axios"]
     # "...official tells Reuters" (headline), then "Axios and the Financial Times reported" (text).
     assert by_title(listing, "Kyiv got").report.cites == ["Reuters", "Axios", "Financial Times"]
     assert by_title(listing, 'Russia could "lease"').report.cites == ["The Telegraph"]
@@ -64,8 +69,8 @@ async def test_summary_points_labels_and_sources(demo_store: Store) -> None:
     """3-7 extractive points, each a sentence of a report, with outlets, links, times and a label."""
     result = await stories.summary(demo_store, TOPIC, WINDOW)
     data = result.as_json()
-    assert data["report_count"] == 14 and data["outlet_count"] == 6
-    assert data["header"].startswith("14 reports from 6 outlets in the last 2 d")
+    assert data["report_count"] == 15 and data["outlet_count"] == 6
+    assert data["header"].startswith("15 reports from 6 outlets in the last 2 d")
     assert 3 <= len(data["points"]) <= 7
     texts = {r.text for r in await demo_store.reports.recent(limit=100)} | {
         r.title for r in await demo_store.reports.recent(limit=100)
@@ -105,7 +110,7 @@ async def test_timeline_shows_first_report_joins_copies_changes_and_denials(demo
     joined = [e["outlet"] for e in events if e["kind"] in ("first_report", "outlet_joined")]
     # Six outlets join once each; The Harbour Post joins with its own report, not with its copy.
     assert len(joined) == len(set(joined)) == 6
-    copy_event = next(e for e in events if e["kind"] == "copy")
+    copy_event = next(e for e in events if e["kind"] == "copy" and e["outlet"] == "The Harbour Post")
     harbour_join = next(e for e in events if e["kind"] == "outlet_joined" and e["outlet"] == "The Harbour Post")
     assert copy_event["outlet"] == "The Harbour Post" and harbour_join["at"] > copy_event["at"]
 
@@ -268,3 +273,45 @@ def test_a_story_stops_growing_after_a_week() -> None:
         index.add(story, vec, day * 86400.0)
         assigned.append(story)
     assert len(set(assigned)) == 3 and assigned[:8] == [assigned[0]] * 8
+
+
+WIRE = [
+    "Dock workers at the northern harbour walked off the job on Monday in a dispute over pay, halting "
+    "container traffic and leaving dozens of cargo ships waiting at anchor outside the breakwater.",
+    "The union said the strike would last until the port authority returned to talks, and that its members "
+    "had rejected an offer of a two per cent rise as an insult after three years of frozen wages.",
+    "The port authority said in a statement that it regretted the walkout and that emergency cargo, "
+    "including medicine and fuel for hospitals, would still be handled by managers and volunteers.",
+    "Shipping agents said the backlog could take a week to clear even if the strike ended at once, and "
+    "several carriers were already diverting vessels to the southern terminal two hundred miles away.",
+]
+
+
+async def _one(store: Store, outlet: str, slug: str, title: str, paragraphs: list[str], hours_ago: float) -> int:
+    now = utcnow()
+    feed = await store.feeds.add(f"https://{slug}.example/rss", name=outlet, interval_minutes=15, now=now)
+    entry = Entry(None, f"https://{slug}.example/strike", title, "\n".join(paragraphs), None, "en",
+                  now - timedelta(hours=hours_ago), None)  # fmt: skip
+    async with store.transaction() as db:
+        batch = await store.reports.save_batch(db, feed_id=feed.id, outlet=outlet, entries=[entry], now=now)
+    return batch.new_ids[0]
+
+
+async def test_a_wire_story_under_an_outlets_own_intro_is_a_copy(store: Store) -> None:
+    """Syndication rewrites the edges: a new headline, the outlet's own intro, paragraphs trimmed. It is
+    still a copy of the wire story; an outlet's own report of the same strike, that shares a phrase or
+    two, is not."""
+    wire = await _one(store, "Harbour Wire", "wire", "Dock strike halts harbour traffic", WIRE, 5)
+    syndicated = await _one(store, "Evening Gazette", "gazette", "Ships stranded as dockers walk out", [
+        "Readers in the north will know the harbour well; this morning it fell silent.",
+        WIRE[0], WIRE[1], WIRE[3],
+    ], 3)  # fmt: skip
+    own = await _one(store, "Coast Daily", "coast", "Harbour strike: what the dockers want", [
+        "The walkout that began on Monday at the northern harbour is the first in a decade, and the "
+        "union's leaders told Coast Daily they were ready to stay out for weeks.",
+        "Members had rejected an offer of a two per cent rise, the union said; managers are handling "
+        "emergency cargo while carriers divert vessels south.",
+    ], 2)  # fmt: skip
+    await refresh_stories(store)
+    rows = {r[0]: r[1] for r in await store.fetchall("SELECT report_id, copy_of FROM report_analysis")}
+    assert rows == {wire: None, syndicated: wire, own: None}

@@ -1,9 +1,12 @@
 """Which stored report an incoming entry is, decided without touching the database.
 
 A report is known under several keys: its canonical URL, its guid within the feed that sent it, and a
-hash of its text. An entry that matches any key is that report, so a story that returns with a new guid,
-through another feed, with tracking parameters, or re-posted under a new URL is stored once. A feed
-that gives every item the same guid (it happens) has its guids ignored for that batch.
+hash of its text within its outlet. An entry that matches any key is that report, so a story that
+returns with a new guid, through another feed, with tracking parameters, or re-posted by its outlet
+under a new URL is stored once. The same text under another outlet's URL is that outlet's own report
+(a syndicated or re-posted copy: the story analysis marks it `copy_of` the original), so that the
+outlet's reach is not lost. A feed that gives every item the same guid (it happens) has its guids
+ignored for that batch.
 
 `plan_batch` turns one feed's entries plus what the store already knows into a `BatchPlan` that the
 store applies in a single transaction."""
@@ -17,7 +20,7 @@ from datetime import datetime
 
 from planwatch.models import Entry
 
-Key = tuple[str, str]  # (kind, key): ('url', canonical) | ('guid', 'feed_id:guid') | ('hash', sha1)
+Key = tuple[str, str]  # (kind, key): ('url', canonical) | ('guid', 'feed_id:guid') | ('hash', 'outlet:sha1')
 
 # Below this much text a content hash says too little ("Live updates", title-only items) to merge on.
 MIN_TEXT_FOR_HASH = 80
@@ -43,8 +46,9 @@ class Candidate:
     content_hash: str
 
 
-def candidates(feed_id: int, entries: list[Entry]) -> list[Candidate]:
-    """Keys for each entry; guids shared by items with different links are not trusted."""
+def candidates(feed_id: int, entries: list[Entry], outlet: str) -> list[Candidate]:
+    """Keys for each entry (`outlet`: the feed's, for entries that do not name their own); guids shared
+    by items with different links are not trusted."""
     links_per_guid: dict[str, set[str | None]] = {}
     for entry in entries:
         if entry.guid:
@@ -59,7 +63,7 @@ def candidates(feed_id: int, entries: list[Entry]) -> list[Candidate]:
             keys.append(("guid", f"{feed_id}:{entry.guid}"))
         body_hash = repost_hash(entry.title, entry.text)
         if body_hash:
-            keys.append(("hash", body_hash))
+            keys.append(("hash", f"{entry.outlet or outlet}:{body_hash}"))
         if not keys:
             # No link, no (trustworthy) guid, little text: the item is what it says, within its feed.
             keys.append(("hash", f"{feed_id}:{content_hash(entry.title, entry.text)}"))

@@ -88,7 +88,7 @@ class ReportRepo:
         """Store one feed's entries inside the caller's transaction; see planwatch.ingest.dedup."""
         # Oldest first, so that report ids follow publication order within a feed.
         ordered = sorted(entries, key=lambda e: e.published_at or now)
-        cands = candidates(feed_id, ordered)
+        cands = candidates(feed_id, ordered, outlet)
         owner, known = await self._lookup(db, feed_id, cands)
         async with db.execute("SELECT coalesce(max(id), 0) + 1 FROM reports") as cur:
             row = await cur.fetchone()
