@@ -24,6 +24,7 @@ from bot.replies import reply, send_pages
 from planwatch.durations import parse_duration
 from planwatch.errors import UsageError
 from planwatch.services import guilds
+from planwatch.services.feeds import shown_name
 from planwatch.timeutil import utcnow
 
 MANAGE = discord.Permissions(manage_guild=True)
@@ -54,10 +55,12 @@ async def feed_autocomplete(interaction: discord.Interaction, current: str) -> l
     if interaction.guild_id is None or not await counts_as_moderator(interaction):
         return []
     feeds = await guilds.guild_feeds(context_of(interaction).store, interaction.guild_id)
+    # shown_name: a feed stored before credentials were refused keeps its password out of the list.
+    named = [(f.id, shown_name(f)) for f in feeds]
     return [
-        app_commands.Choice(name=f"#{f.id} {f.display_name}"[:100], value=str(f.id))
-        for f in feeds
-        if current.lower() in f.display_name.lower() or current in str(f.id)
+        app_commands.Choice(name=f"#{feed_id} {name}"[:100], value=str(feed_id))
+        for feed_id, name in named
+        if current.lower() in name.lower() or current in str(feed_id)
     ][:25]
 
 
