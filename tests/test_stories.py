@@ -13,6 +13,7 @@ from planwatch.config import Settings
 from planwatch.errors import NotFoundError, UsageError
 from planwatch.models import Entry
 from planwatch.services import stories
+from planwatch.services.topics import add_topic
 from planwatch.store import Store
 from planwatch.stories.refresh import refresh_stories
 from planwatch.stories.summarize import summarize_texts
@@ -315,3 +316,60 @@ async def test_a_wire_story_under_an_outlets_own_intro_is_a_copy(store: Store) -
     await refresh_stories(store)
     rows = {r[0]: r[1] for r in await store.fetchall("SELECT report_id, copy_of FROM report_analysis")}
     assert rows == {wire: None, syndicated: wire, own: None}
+
+
+HARBOUR = [
+    ("Dock strike halts harbour traffic", "Dock workers at the northern harbour walked out over pay on Monday, "
+     "halting container traffic, the dockers union said."),
+    ("Harbour talks collapse as dockers reject two per cent", "Talks between the port authority and the dockers "
+     "union collapsed after the northern harbour workers rejected a two per cent rise on Tuesday."),
+    ("Northern harbour: union rejects two per cent rise, talks collapse", "The northern harbour dispute "
+     "deepened after the union rejected a two per cent rise and talks with the port authority collapsed."),
+]  # fmt: skip
+OTHER = ("Library reopens after roof repairs", "The city library reopened on Tuesday after a year of roof "
+         "repairs, with a new reading room for children and longer weekend hours.")  # fmt: skip
+
+
+async def _report(store: Store, n: int, title: str, text: str, hours_ago: float) -> int:
+    now = utcnow()
+    feed = await store.feeds.add(f"https://m{n}.example/rss", name=f"Outlet {n}", interval_minutes=15, now=now)
+    entry = Entry(None, f"https://m{n}.example/{n}", title, text, None, "en", now - timedelta(hours=hours_ago), None)
+    async with store.transaction() as db:
+        batch = await store.reports.save_batch(db, feed_id=feed.id, outlet=f"Outlet {n}", entries=[entry], now=now)
+        await store.topics.match_reports(db, batch.new_ids, [], now)
+    return batch.new_ids[0]
+
+
+async def _members(store: Store, topic: str) -> dict[int, str]:
+    rows = await store.fetchall(
+        "SELECT rt.report_id, rt.matched_by FROM report_topics rt JOIN topics t ON t.id = rt.topic_id WHERE t.name = ?", (topic,)
+    )
+    return {r[0]: r[1] for r in rows}
+
+
+async def test_a_report_that_joins_a_matched_story_belongs_to_the_topic(store: Store) -> None:
+    """Story-level membership: the day-two reports of the strike say "talks collapse", not the
+    query's "strike", yet they are the story the topic follows; an unrelated report stays out, and a
+    query change re-derives membership from the new matches."""
+    await add_topic(store, "strike", "strike OR walkout")
+    first = await _report(store, 1, *HARBOUR[0], hours_ago=30)
+    second = await _report(store, 2, *HARBOUR[1], hours_ago=8)
+    other = await _report(store, 4, *OTHER, hours_ago=7)
+    assert await _members(store, "strike") == {first: "query"}
+    await refresh_stories(store)
+    stories_of = {r[0]: r[1] for r in await store.fetchall("SELECT report_id, story_id FROM report_analysis")}
+    assert stories_of[first] == stories_of[second] != stories_of[other]
+    assert await _members(store, "strike") == {first: "query", second: "story"}
+    # A later report of the story joins as it is analysed; every reader sees it (sources, summary).
+    third = await _report(store, 3, *HARBOUR[2], hours_ago=6)
+    await refresh_stories(store)
+    assert await _members(store, "strike") == {first: "query", second: "story", third: "story"}
+    listing = await stories.sources(store, "strike", timedelta(days=3))
+    assert {e.report.id for s in listing.stories for e in s.sources} == {first, second, third}
+    # The query now matches only the library: the strike's story membership goes with its match.
+    topic = await store.topics.get("strike")
+    await store.topics.update(topic, query="library", now=utcnow())
+    assert await _members(store, "strike") == {other: "query"}
+    # A query match wins over a story membership.
+    await store.topics.update(topic, query="library OR collapse", now=utcnow())
+    assert await _members(store, "strike") == {other: "query", second: "query", third: "query", first: "story"}

@@ -115,6 +115,7 @@ class TopicRepo:
             topic_id = cur.lastrowid
             assert topic_id is not None
             matched = await self._backfill(db, topic_id, fts, now)
+            await self.store.stories.spread_topic(db, topic_id, now)
         return await self.get(name, scope), matched
 
     async def update(
@@ -142,6 +143,7 @@ class TopicRepo:
             )
             await db.execute("DELETE FROM report_topics WHERE topic_id = ?", (topic.id,))
             matched = await self._backfill(db, topic.id, fts, now)
+            await self.store.stories.spread_topic(db, topic.id, now)
         return await self.get(topic.name, topic.scope), matched
 
     async def remove(self, name: str, scope: str = "global") -> None:
@@ -212,8 +214,9 @@ class TopicRepo:
                 continue  # stored before a stricter parser; `topics list` shows it, matching skips it
             for low, high in ranges:
                 cur2 = await db.execute(
-                    "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at)"
-                    " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ? AND rowid BETWEEN ? AND ?",
+                    "INSERT INTO report_topics (report_id, topic_id, matched_at)"
+                    " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ? AND rowid BETWEEN ? AND ?"
+                    " ON CONFLICT (topic_id, report_id) DO UPDATE SET matched_by = 'query' WHERE matched_by != 'query'",
                     (topic_id, stamp, fts, low, high),
                 )
                 matched += max(cur2.rowcount, 0)

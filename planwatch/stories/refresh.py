@@ -258,8 +258,10 @@ async def _save(store: Store, db: aiosqlite.Connection, found: BatchAnalysis, no
     """Inside the caller's write transaction; returns how many stories it began."""
     await store.stories.next_generation(db, now)
     story_ids = [await store.stories.new_story(db, now) for _ in found.founders]
-    await store.stories.save_analysis(db, [_numbered(r, story_ids) for r in found.rows], now)
+    rows = [_numbered(r, story_ids) for r in found.rows]
+    await store.stories.save_analysis(db, rows, now)
     await store.stories.set_copy_of(db, found.relinked)
+    await store.stories.spread_topics(db, (r.story_id for r in rows if r.story_id is not None), now)
     log.info("stories: analysed %d reports, %d new stories, %d copies", len(found.rows), len(story_ids), found.copies)
     return len(story_ids)
 
