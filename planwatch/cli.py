@@ -169,6 +169,20 @@ async def cmd_topics_list(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_topics_explain(ns: argparse.Namespace, settings: Settings) -> int:
+    """Whether a report is the topic's, and why: by its own words (the query terms it contains), by
+    the story it joined (and the report of that story that matched), or not at all."""
+    from planwatch.services.topics import explain
+
+    async with await Store.open(settings.db_path) as store:
+        found = await explain(store, ns.name, ns.report_id)
+    if ns.json:
+        _print_json(found.as_json())
+    else:
+        print(found.line())
+    return 0
+
+
 async def cmd_topics_remove(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.services.topics import remove_topic
 
@@ -500,6 +514,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = topics.add_parser("list", help="topics with their report counts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_topics_list)
+    p = topics.add_parser("explain", help="whether a report is a topic's, and why (query, story, or not)")
+    p.add_argument("name")
+    p.add_argument("report_id", type=int, metavar="REPORT_ID", help="as `planwatch articles` lists it")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_topics_explain)
     p = topics.add_parser("remove", help="stop watching a topic")
     p.add_argument("name")
     p.add_argument("--force", action="store_true", help="remove it even though subscribers or alert channels follow it")

@@ -121,6 +121,12 @@ CASES: dict[str, list[Bad]] = {
         bad("sync --guild many", "invalid int value"),
         bad("sync", "DISCORD_TOKEN is not set"),
     ],
+    "topics explain": [
+        bad("topics explain nope 1", "no topic 'nope'"),
+        bad("topics explain followed 12345", "no report #12345"),
+        bad(f"topics explain followed {HUGE}", "is not a report id"),
+        bad("topics explain followed x", "invalid int value"),
+    ],
     "subscribers add": [
         bad("subscribers add not-an-address", "is not an email address"),
         bad("subscribers add a@example.com --tz ''", "--tz is empty"),

@@ -373,3 +373,24 @@ async def test_a_report_that_joins_a_matched_story_belongs_to_the_topic(store: S
     # A query match wins over a story membership.
     await store.topics.update(topic, query="library OR collapse", now=utcnow())
     assert await _members(store, "strike") == {other: "query", second: "query", third: "query", first: "story"}
+
+
+async def test_topics_explain_says_query_story_or_neither(store: Store) -> None:
+    """`planwatch topics explain` (and its JSON): by the report's own words, by its story and the
+    report that brought the story in, or not at all."""
+    from planwatch.services.topics import explain
+
+    await add_topic(store, "strike", "strike OR walkout")
+    first = await _report(store, 1, *HARBOUR[0], hours_ago=30)
+    second = await _report(store, 2, *HARBOUR[1], hours_ago=8)
+    other = await _report(store, 4, *OTHER, hours_ago=7)
+    await refresh_stories(store)
+    by_query, by_story, neither = [await explain(store, "strike", r) for r in (first, second, other)]
+    assert by_query.matched_by == "query" and by_query.terms_found == ("strike",)
+    assert "its own words match the query (terms found: strike)" in by_query.line()
+    assert by_story.matched_by == "story" and by_story.via_report == first and by_story.terms_found == ()
+    assert f"report #{first} of that story matches the query" in by_story.line()
+    assert neither.matched_by is None and neither.as_json()["member"] is False
+    assert "is not in strike" in neither.line()
+    with pytest.raises(NotFoundError, match="no report #999"):
+        await explain(store, "strike", 999)

@@ -36,8 +36,16 @@ def _row(rid: str, outlet: str, seen: str, title: str, text: str, event: str | N
 def week(tmp_path: Path) -> Path:
     rows = [
         _row("t1", "Wire One", "2025-11-19T09:00:00Z", "US and Russia draft 28-point Ukraine peace plan", LEAK, "leak"),
-        _row("t2", "Relay Blog", "2025-11-19T11:30:00Z", "US and Russia draft 28-point Ukraine peace plan", LEAK, "leak",
-             copy_of="t1", repost=True),
+        _row(
+            "t2",
+            "Relay Blog",
+            "2025-11-19T11:30:00Z",
+            "US and Russia draft 28-point Ukraine peace plan",
+            LEAK,
+            "leak",
+            copy_of="t1",
+            repost=True,
+        ),
         _row("t3", "Daily Two", "2025-11-20T08:00:00Z", "Kremlin: no new proposals on Ukraine peace plan", DENIAL, "denial"),
         _row("t4", "Farm News", "2025-11-20T10:00:00Z", "Record grain shipments from Ukraine", GRAIN, None),
     ]

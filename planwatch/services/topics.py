@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from planwatch.errors import UsageError
+from planwatch.errors import NotFoundError, UsageError
 from planwatch.models import Topic
 from planwatch.store import Store
 from planwatch.store.topics import Followers
 from planwatch.timeutil import utcnow
+from planwatch.topics.query import query_terms
 
 GLOBAL_SCOPE = "global"
 DEFAULT_TOPIC = "ukraine-peace-plan"
@@ -70,3 +72,49 @@ async def remove_topic(store: Store, name: str, scope: str = GLOBAL_SCOPE, *, fo
         raise UsageError(f"topic {topic.name} is followed by {followers.describe()}; --force removes it anyway")
     await store.topics.remove(topic.name, scope)
     return followers
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a report is, or is not, one of a topic's: what `topics explain` prints."""
+
+    topic: str
+    report_id: int
+    outlet: str
+    title: str
+    matched_by: str | None  # 'query' | 'story' | None (not the topic's)
+    terms_found: tuple[str, ...]  # the query's terms that the report contains
+    story_id: int | None
+    via_report: int | None  # the story's query-matched report that brought this one in
+
+    def line(self) -> str:
+        head = f"report #{self.report_id} ({self.outlet}: {self.title})"
+        found = ", ".join(self.terms_found) or "none"
+        if self.matched_by == "query":
+            return f"{head} is in {self.topic}: its own words match the query (terms found: {found})"
+        if self.matched_by == "story":
+            return (f"{head} is in {self.topic} by its story #{self.story_id}: report #{self.via_report} of that "
+                    f"story matches the query (this report's terms found: {found})")  # fmt: skip
+        story = f"story #{self.story_id}" if self.story_id is not None else "no story yet"
+        return (f"{head} is not in {self.topic}: its words do not match the query (terms found: {found}), "
+                f"and {story} holds no report that does")  # fmt: skip
+
+    def as_json(self) -> dict[str, object]:
+        return {"topic": self.topic, "report_id": self.report_id, "outlet": self.outlet, "title": self.title,
+                "member": self.matched_by is not None, "matched_by": self.matched_by,
+                "terms_found": list(self.terms_found), "story_id": self.story_id, "via_report": self.via_report}  # fmt: skip
+
+
+async def explain(store: Store, name: str, report_id: int, scope: str = GLOBAL_SCOPE) -> Explanation:
+    topic = await store.topics.get(name, scope)
+    if not 1 <= report_id < 1 << 63:
+        raise UsageError(f"{report_id} is not a report id: `planwatch articles` lists them with their ids")
+    report = await store.reports.get(report_id)
+    if report is None:
+        raise NotFoundError(f"no report #{report_id}: `planwatch articles` lists them with their ids")
+    matched_by = await store.topics.matched_by(topic.id, report_id)
+    found = await store.topics.terms_in_report(query_terms(topic.query, topic.aliases), report_id)
+    analysed = (await store.stories.reports_by_id([report_id])).get(report_id)
+    story_id = analysed.story_id if analysed is not None else None
+    via = await store.topics.query_match_in_story(topic.id, story_id) if matched_by == "story" and story_id else None
+    return Explanation(topic.name, report_id, report.outlet, report.title, matched_by, tuple(found), story_id, via)

@@ -171,6 +171,31 @@ class TopicRepo:
         )
         return int(total), [r[0] for r in rows]
 
+    async def matched_by(self, topic_id: int, report_id: int) -> str | None:
+        """'query' or 'story' if the report is the topic's, else None."""
+        row = await self.store.fetchone(
+            "SELECT matched_by FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)
+        )
+        return None if row is None else str(row[0])
+
+    async def terms_in_report(self, terms: list[tuple[str, str]], report_id: int) -> list[str]:
+        """Which of (shown, fts expression) terms the report's indexed title and text contain."""
+        hits: list[str] = []
+        for shown, fts in terms:
+            if await self.store.fetchone("SELECT 1 FROM reports_fts WHERE reports_fts MATCH ? AND rowid = ?", (fts, report_id)):
+                hits.append(shown)
+        return hits
+
+    async def query_match_in_story(self, topic_id: int, story_id: int) -> int | None:
+        """The earliest report of the story that matched the topic's query (what brought the story in)."""
+        row = await self.store.fetchone(
+            "SELECT rt.report_id FROM report_topics rt JOIN report_analysis a ON a.report_id = rt.report_id"
+            " JOIN reports r ON r.id = rt.report_id WHERE rt.topic_id = ? AND rt.matched_by = 'query'"
+            " AND a.story_id = ? ORDER BY r.published_at, r.id LIMIT 1",
+            (topic_id, story_id),
+        )
+        return None if row is None else int(row[0])
+
     async def match_counts(self) -> dict[int, int]:
         rows = await self.store.fetchall("SELECT topic_id, count(*) FROM report_topics GROUP BY topic_id")
         return {r[0]: r[1] for r in rows}

@@ -174,3 +174,21 @@ def _emit(node: Node, aliases: dict[str, tuple[str, ...]]) -> str:
 def compile_query(query: str, extra_aliases: list[list[str]] | None = None) -> str:
     """The FTS5 MATCH expression for a topic query; UsageError with the reason if it is malformed."""
     return _emit(parse_query(query), alias_index(extra_aliases))
+
+
+def query_terms(query: str, extra_aliases: list[list[str]] | None = None) -> list[tuple[str, str]]:
+    """Each distinct term of a query as it is written and as its own FTS5 expression (aliases widened):
+    to say which of a query's words a report contains when the query is explained."""
+    aliases = alias_index(extra_aliases)
+    found: dict[str, str] = {}
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Term):
+            shown = f"{node.text}*" if node.prefix else node.text
+            found.setdefault(shown, _emit(node, aliases))
+            return
+        for part in node.parts:
+            walk(part)
+
+    walk(parse_query(query))
+    return list(found.items())
