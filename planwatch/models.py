@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Literal
 
 FeedStatus = Literal["new", "ok", "failing", "paused"]
+# How a report is a topic's: its own words match the query, or it is in a story with a query match.
+MatchedBy = Literal["query", "story"]
 
 
 @dataclass(frozen=True, slots=True)

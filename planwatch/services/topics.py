@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from planwatch.errors import NotFoundError, UsageError
-from planwatch.models import Topic
+from planwatch.models import MatchedBy, Topic
 from planwatch.store import Store
 from planwatch.store.topics import Followers
 from planwatch.timeutil import utcnow
@@ -82,7 +82,7 @@ class Explanation:
     report_id: int
     outlet: str
     title: str
-    matched_by: str | None  # 'query' | 'story' | None (not the topic's)
+    matched_by: MatchedBy | None  # None: not the topic's
     terms_found: tuple[str, ...]  # the query's terms that the report contains
     story_id: int | None
     via_report: int | None  # the story's query-matched report that brought this one in

@@ -192,35 +192,37 @@ class StoryRepo:
         )
 
     @staticmethod
-    async def spread_topics(db: aiosqlite.Connection, story_ids: Iterable[int], now: datetime) -> int:
+    async def spread_topics(
+        db: aiosqlite.Connection, story_ids: Iterable[int], now: datetime, *, topic_id: int | None = None
+    ) -> int:
         """Story-level membership: every report of a story that one of a topic's query-matched
-        reports is in becomes the topic's too ('story'). Only query matches spread, so membership
-        never chains from story to story; the cost follows the stories touched, not the database."""
+        reports is in becomes the topic's too ('story'); `topic_id`: that topic only. Only query
+        matches spread, so membership never chains from story to story; the cost follows the stories
+        touched, not the database."""
+        only = "" if topic_id is None else " AND rt.topic_id = ?"
         added = 0
         for chunk in chunks(sorted(set(story_ids))):
-            marks = placeholders(len(chunk))
             cur = await db.execute(
                 "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at, matched_by)"
                 " SELECT a.report_id, q.topic_id, ?, 'story' FROM report_analysis a JOIN"
                 " (SELECT DISTINCT a2.story_id, rt.topic_id FROM report_topics rt"
                 "  JOIN report_analysis a2 ON a2.report_id = rt.report_id"
-                f"  WHERE rt.matched_by = 'query' AND a2.story_id IN ({marks})) q ON q.story_id = a.story_id",
-                (to_db(now), *chunk),
+                f"  WHERE rt.matched_by = 'query' AND a2.story_id IN ({placeholders(len(chunk))}){only})"
+                " q ON q.story_id = a.story_id",
+                (to_db(now), *chunk, *([] if topic_id is None else [topic_id])),
             )
             added += max(cur.rowcount, 0)
         return added
 
     @staticmethod
-    async def spread_topic(db: aiosqlite.Connection, topic_id: int, now: datetime) -> int:
-        """spread_topics for one topic over all of its stories: after its query changed."""
-        cur = await db.execute(
-            "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at, matched_by)"
-            " SELECT a.report_id, ?, ?, 'story' FROM report_analysis a WHERE a.story_id IN"
-            " (SELECT a2.story_id FROM report_topics rt JOIN report_analysis a2 ON a2.report_id = rt.report_id"
-            "  WHERE rt.topic_id = ? AND rt.matched_by = 'query' AND a2.story_id IS NOT NULL)",
-            (topic_id, to_db(now), topic_id),
-        )
-        return max(cur.rowcount, 0)
+    async def topic_story_ids(db: aiosqlite.Connection, topic_id: int) -> list[int]:
+        """The stories that hold one of the topic's query matches."""
+        async with db.execute(
+            "SELECT DISTINCT a.story_id FROM report_topics rt JOIN report_analysis a ON a.report_id = rt.report_id"
+            " WHERE rt.topic_id = ? AND rt.matched_by = 'query' AND a.story_id IS NOT NULL",
+            (topic_id,),
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
 
     @staticmethod
     async def set_copy_of(db: aiosqlite.Connection, changes: dict[int, int | None]) -> None:

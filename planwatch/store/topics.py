@@ -8,12 +8,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import aiosqlite
 
 from planwatch.errors import NotFoundError, UsageError
-from planwatch.models import Topic
+from planwatch.models import MatchedBy, Topic
 from planwatch.timeutil import to_db
 from planwatch.topics.query import compile_query
 
@@ -115,7 +115,7 @@ class TopicRepo:
             topic_id = cur.lastrowid
             assert topic_id is not None
             matched = await self._backfill(db, topic_id, fts, now)
-            await self.store.stories.spread_topic(db, topic_id, now)
+            await self._spread(db, topic_id, now)
         return await self.get(name, scope), matched
 
     async def update(
@@ -143,7 +143,7 @@ class TopicRepo:
             )
             await db.execute("DELETE FROM report_topics WHERE topic_id = ?", (topic.id,))
             matched = await self._backfill(db, topic.id, fts, now)
-            await self.store.stories.spread_topic(db, topic.id, now)
+            await self._spread(db, topic.id, now)
         return await self.get(topic.name, topic.scope), matched
 
     async def remove(self, name: str, scope: str = "global") -> None:
@@ -171,12 +171,17 @@ class TopicRepo:
         )
         return int(total), [r[0] for r in rows]
 
-    async def matched_by(self, topic_id: int, report_id: int) -> str | None:
+    async def _spread(self, db: aiosqlite.Connection, topic_id: int, now: datetime) -> None:
+        """After a (re)match: the topic's story members, derived from its query matches."""
+        stories = self.store.stories
+        await stories.spread_topics(db, await stories.topic_story_ids(db, topic_id), now, topic_id=topic_id)
+
+    async def matched_by(self, topic_id: int, report_id: int) -> MatchedBy | None:
         """'query' or 'story' if the report is the topic's, else None."""
         row = await self.store.fetchone(
             "SELECT matched_by FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)
         )
-        return None if row is None else str(row[0])
+        return None if row is None else cast(MatchedBy, str(row[0]))
 
     async def terms_in_report(self, terms: list[tuple[str, str]], report_id: int) -> list[str]:
         """Which of (shown, fts expression) terms the report's indexed title and text contain."""
