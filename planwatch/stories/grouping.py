@@ -1,49 +1,151 @@
 """Grouping reports into stories, one report at a time (single-pass clustering, as in topic detection
-and tracking): a report joins the recent story whose centroid is most like it, or starts a new one.
+and tracking): a report joins the recent story most like it, or starts a new one.
+
+A story is one event: a happening with its actors, place and time. So "most like it" is more than
+bag-of-words cosine:
+- the headline and lead weigh most (news puts the event there), and the names and numbers in them
+  are compared again on their own: the same kind of event with other people or places scores lower;
+- time decays the likeness: a report a day after a story's latest has to say more to join it than
+  one an hour after, which keeps the day-four talks apart from the day-one leak that every report
+  recaps, while a story reported every day stays one;
+- a dateline year that the story's datelines never name is a veto in all but name (the earthquake
+  of 4 August 2013 is not the earthquake of 2008);
+- an explicit link counts: a report that cites an outlet whose report is in the story (a denial of
+  "the Axios report") gets a bonus towards that story.
 
 Deterministic for a given arrival order; incremental (a new report costs a few sparse dot products,
-candidate stories found through an inverted index); no model and no network."""
+candidate stories found through an inverted index); no model and no network. Tuned on ECB+'s
+development half and bench/data/week_dev (bench/grouping_eval.py, bench/tracking_eval.py)."""
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from planwatch.stories.text import key_terms, lead, terms
+from planwatch.stories.text import key_terms, lead, lowercase_words, terms
 
 TITLE_WEIGHT = 2  # a headline says what the event is; the lead says it again in more words
 LEAD_WORDS = 70
 CANDIDATE_TERMS = 12  # stories are looked up through the report's most distinctive terms
-DEFAULT_THRESHOLD = 0.14  # tuned: bench/data/dev_clusters.jsonl events stay apart, the demo's sub-events too
+DEFAULT_THRESHOLD = 0.20
+NAME_WEIGHT = 0.3  # share of the likeness that comes from names and numbers alone
+DECAY_DAYS = 2.0  # likeness falls by 1/e for each two days since the story's latest report
+OTHER_YEAR = 0.5  # the likeness kept when the lead names years and the story names others
+NO_SHARED_NAME = 0.25  # the likeness kept when report and story both name names, and none in common
+CITED_BONUS = 0.2  # added when the report cites an outlet that reported in the story
 DEFAULT_WINDOW_SECONDS = 3 * 24 * 3600  # "over a few days"
 # A story stops taking reports a week after it began: a topic covered every day for a month would
 # otherwise chain into one endless story as its centroid drifts.
 MAX_STORY_SPAN_SECONDS = 7 * 24 * 3600
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
+_YEAR = re.compile(r"\b(?:19[5-9]\d|20\d\d)\b")
+# The year of a full date ("September 18th, 2013", "4 August 2013"): a dateline's, the event's own.
+# A bare year is usually background ("the highest since 2008", "models sold in 2021").
+_DATED_YEAR = re.compile(
+    rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?)\s+((?:19|20)\d\d)\b"
+)
+_SECTION = " | "  # between the stored sections; no term holds a "|"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFeatures:
+    """What grouping compares, kept with the analysis so that a later refresh need not re-read texts."""
+
+    words: list[str]  # headline twice, the lead once, names and numbers once more
+    names: list[str]  # names and numbers of the headline and lead
+    years: frozenset[str]  # years in the headline (a dateline) and of full dates in the lead
+
+
+def report_features(title: str, text: str) -> ReportFeatures:
+    opening = lead(text, LEAD_WORDS)
+    common = lowercase_words(f"{title}\n{text}")
+    names = key_terms(title, common) + key_terms(opening, common)
+    words = terms(title) * TITLE_WEIGHT + terms(opening) + names
+    return ReportFeatures(words, names, frozenset(_YEAR.findall(title) + _DATED_YEAR.findall(opening)))
 
 
 def report_terms(title: str, text: str) -> list[str]:
-    """Headline terms twice, the lead's once, and names and numbers once more: who and what identify an event."""
-    opening = lead(text, LEAD_WORDS)
-    return terms(title) * TITLE_WEIGHT + terms(opening) + key_terms(title) + key_terms(opening)
+    return report_features(title, text).words
 
 
-def encode_terms(items: Iterable[str]) -> str:
-    return " ".join(items)
+def encode_features(features: ReportFeatures) -> str:
+    return _SECTION.join((" ".join(features.words), " ".join(features.names), " ".join(sorted(features.years))))
 
 
-def decode_terms(stored: str) -> list[str]:
-    return stored.split() if stored else []
+def decode_features(stored: str) -> ReportFeatures:
+    """Stored features; an analysis stored before names and years were kept has words only."""
+    parts = stored.split(_SECTION) if stored else []
+    words, names, years = ([p.split() for p in parts] + [[], [], []])[:3]
+    return ReportFeatures(words, names, frozenset(years))
+
+
+Vector = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    words: Vector
+    names: Vector
+    years: frozenset[str]
+
+
+@dataclass(slots=True)
+class _Centroid:
+    weights: Vector = field(default_factory=dict)
+    norm2: float = 0.0
+
+    def add(self, vec: Vector) -> None:
+        self.norm2 += 2 * self.dot(vec) + sum(w * w for w in vec.values())
+        for term, weight in vec.items():
+            self.weights[term] = self.weights.get(term, 0.0) + weight
+
+    def dot(self, vec: Vector) -> float:
+        return sum(w * self.weights.get(t, 0.0) for t, w in vec.items())
+
+    def cosine(self, vec: Vector) -> float:
+        return self.dot(vec) / math.sqrt(self.norm2) if self.norm2 > 0 else 0.0
 
 
 @dataclass(slots=True)
 class _Story:
-    centroid: dict[str, float] = field(default_factory=dict)
-    norm2: float = 0.0
+    words: _Centroid = field(default_factory=_Centroid)
+    names: _Centroid = field(default_factory=_Centroid)
+    years: set[str] = field(default_factory=set)
+    outlets: set[str] = field(default_factory=set)
     first: float = math.inf
     last: float = -math.inf
     size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Likeness:
+    """How much a report is like a story, and what made it so (for tests and explanations)."""
+
+    story_id: int
+    words: float
+    names: float
+    decay: float
+    other_year: bool
+    cited: bool
+
+    @property
+    def score(self) -> float:
+        base = (1 - NAME_WEIGHT) * self.words + NAME_WEIGHT * self.names if self.names >= 0 else self.words
+        base *= OTHER_YEAR if self.other_year else 1.0
+        base *= NO_SHARED_NAME if self.names == 0.0 else 1.0
+        return (base + (CITED_BONUS if self.cited else 0.0)) * self.decay
+
+
+def _weigh(items: list[str], df: Counter[str], docs: int) -> Vector:
+    counts = Counter(items)
+    n = docs + 1
+    # Terms in (nearly) every report (boilerplate, the topic's own words) weigh (nearly) nothing.
+    weights = {t: (1.0 + math.log(c)) * math.log((n + 1) / (df.get(t, 0) + 1)) for t, c in counts.items()}
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {t: w / norm for t, w in weights.items()}
 
 
 class StoryIndex:
@@ -51,57 +153,71 @@ class StoryIndex:
         self.threshold = threshold
         self.window = window_seconds
         self.df: Counter[str] = Counter()
+        self.name_df: Counter[str] = Counter()
         self.docs = 0
         self.stories: dict[int, _Story] = {}
         self.postings: dict[str, set[int]] = {}
 
-    def observe(self, doc_terms: Iterable[str]) -> None:
+    def observe(self, features: ReportFeatures) -> None:
         """Count a document for the inverse document frequencies."""
-        self.df.update(set(doc_terms))
+        self.df.update(set(features.words))
+        self.name_df.update(set(features.names))
         self.docs += 1
 
-    def vector(self, doc_terms: list[str]) -> dict[str, float]:
-        counts = Counter(doc_terms)
-        n = self.docs + 1
-        # Terms in (nearly) every report (boilerplate, the topic's own words) weigh (nearly) nothing.
-        weights = {t: (1.0 + math.log(c)) * math.log((n + 1) / (self.df.get(t, 0) + 1)) for t, c in counts.items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {t: w / norm for t, w in weights.items()}
+    def vectors(self, features: ReportFeatures) -> Vectors:
+        return Vectors(
+            _weigh(features.words, self.df, self.docs), _weigh(features.names, self.name_df, self.docs), features.years
+        )
 
-    def best(self, vec: dict[str, float], published: float) -> tuple[int | None, float]:
-        """The most similar story within the time window, and the similarity."""
-        top_terms = sorted(vec, key=lambda t: (-vec[t], t))[:CANDIDATE_TERMS]
+    def likeness(self, story_id: int, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness:
+        story = self.stories[story_id]
+        names = story.names.cosine(vec.names) if vec.names and story.names.norm2 > 0 else -1.0
+        gap_days = max(0.0, published - story.last) / 86400 if story.size else 0.0
+        return Likeness(
+            story_id,
+            words=story.words.cosine(vec.words),
+            names=names,
+            decay=math.exp(-gap_days / DECAY_DAYS),
+            other_year=bool(vec.years and story.years and not vec.years & story.years),
+            cited=bool(story.outlets.intersection(cites)),
+        )
+
+    def best(self, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness | None:
+        """The most similar story within the time window."""
+        cited = frozenset(cites)
+        # A term no story has (the report's own rarest words, which weigh most) finds nothing.
+        known = [t for t in vec.words if t in self.postings]
         candidates: set[int] = set()
-        for term in top_terms:
-            candidates |= self.postings.get(term, set())
-        best_id: int | None = None
-        best_sim = 0.0
+        for term in sorted(known, key=lambda t: (-vec.words[t], t))[:CANDIDATE_TERMS]:
+            candidates |= self.postings[term]
+        found: Likeness | None = None
         for story_id in sorted(candidates):
             story = self.stories[story_id]
             if published < story.first - self.window or published > story.last + self.window:
                 continue
             if published > story.first + MAX_STORY_SPAN_SECONDS:
                 continue
-            dot = sum(w * story.centroid.get(t, 0.0) for t, w in vec.items())
-            sim = dot / math.sqrt(story.norm2) if story.norm2 else 0.0
-            if sim > best_sim:
-                best_id, best_sim = story_id, sim
-        return best_id, best_sim
+            like = self.likeness(story_id, vec, published, cited)
+            if found is None or like.score > found.score:
+                found = like
+        return found
 
-    def add(self, story_id: int, vec: dict[str, float], published: float) -> None:
+    def add(self, story_id: int, vec: Vectors, published: float, outlet: str | None = None) -> None:
         story = self.stories.setdefault(story_id, _Story())
-        dot = sum(w * story.centroid.get(t, 0.0) for t, w in vec.items())
-        story.norm2 += 2 * dot + sum(w * w for w in vec.values())
-        for term, weight in vec.items():
-            story.centroid[term] = story.centroid.get(term, 0.0) + weight
+        story.words.add(vec.words)
+        story.names.add(vec.names)
+        story.years |= vec.years
+        if outlet:
+            story.outlets.add(outlet)
+        for term in vec.words:
             self.postings.setdefault(term, set()).add(story_id)
         story.first = min(story.first, published)
         story.last = max(story.last, published)
         story.size += 1
 
-    def assign(self, doc_terms: list[str], published: float) -> tuple[int | None, dict[str, float]]:
-        """The story a new report joins (None: it starts one), and its vector for `add`."""
-        self.observe(doc_terms)
-        vec = self.vector(doc_terms)
-        story_id, sim = self.best(vec, published)
-        return (story_id if sim >= self.threshold else None), vec
+    def assign(self, features: ReportFeatures, published: float, cites: Iterable[str] = ()) -> tuple[int | None, Vectors]:
+        """The story a new report joins (None: it starts one), and its vectors for `add`."""
+        self.observe(features)
+        vec = self.vectors(features)
+        like = self.best(vec, published, cites)
+        return (like.story_id if like is not None and like.score >= self.threshold else None), vec

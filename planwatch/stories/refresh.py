@@ -24,9 +24,9 @@ from planwatch.stories.grouping import (
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW_SECONDS,
     StoryIndex,
-    decode_terms,
-    encode_terms,
-    report_terms,
+    decode_features,
+    encode_features,
+    report_features,
 )
 from planwatch.stories.outlets import OutletRegistry, registry
 from planwatch.stories.text import containment, normalize_title, shingles
@@ -80,20 +80,25 @@ def _is_copy(a: _Doc, b: _Doc) -> bool:
 
 
 class _Refresher:
-    def __init__(self, window: list[AnalysedReport], threshold: float, window_seconds: float) -> None:
+    def __init__(self, window: list[AnalysedReport], threshold: float, window_seconds: float, outlets: OutletRegistry) -> None:
         self.index = StoryIndex(threshold=threshold, window_seconds=window_seconds)
+        self.outlets = outlets
         self.docs: dict[int, _Doc] = {}
         self.by_title: dict[str, list[int]] = {}
         # A sample of each text's shingles (1 in 4, by hash) -> the docs that have it: copies share many.
         self.by_shingle: dict[int, list[int]] = {}
-        loaded = [(r, decode_terms(r.terms)) for r in window]
-        for _, doc_terms in loaded:
-            self.index.observe(doc_terms)
-        for report, doc_terms in loaded:
+        loaded = [(r, decode_features(r.terms)) for r in window]
+        for _, features in loaded:
+            self.index.observe(features)
+        for report, features in loaded:
             doc = _Doc(report.id, report.title, report.text, report.published_at.timestamp(), report.story_id, report.copy_of)
             self._remember(doc)
             if report.story_id is not None:
-                self.index.add(report.story_id, self.index.vector(doc_terms), doc.published)
+                self.index.add(report.story_id, self.index.vectors(features), doc.published, self.outlet(report.outlet))
+
+    def outlet(self, name: str) -> str:
+        """As citations name it, so that a report citing "Reuters" finds the story Reuters reported in."""
+        return self.outlets.canonical(name) or name
 
     def _remember(self, doc: _Doc) -> None:
         self.docs[doc.id] = doc
@@ -157,24 +162,25 @@ def analyse_batch(
     window_seconds: float,
 ) -> BatchAnalysis:
     """Pending reports (oldest first) against the analysed ones of the window before them; no I/O."""
-    state = _Refresher(window, threshold, window_seconds)
+    state = _Refresher(window, threshold, window_seconds, outlets)
     rows: list[AnalysisRow] = []
     founders: list[int] = []
     relinked: set[int] = set()
     copies = 0
     for report in pending:
-        doc_terms = report_terms(report.title, report.text)
+        features = report_features(report.title, report.text)
+        stored = encode_features(features)
         cites = extract_citations(f"{report.title}\n{report.text}", own_outlet=report.outlet, outlets=outlets)
         if report.analysed and report.id in previous:  # a changed report keeps its story and copy status
             old = previous[report.id]
-            rows.append(AnalysisRow(report.id, report.content_hash, old.story_id, old.copy_of, encode_terms(doc_terms), cites))
+            rows.append(AnalysisRow(report.id, report.content_hash, old.story_id, old.copy_of, stored, cites))
             continue
         published = report.published_at.timestamp()
-        story_id, vec = state.index.assign(doc_terms, published)
+        story_id, vec = state.index.assign(features, published, cites)
         if story_id is None:
             story_id = PROVISIONAL + len(founders)
             founders.append(report.id)
-        state.index.add(story_id, vec, published)
+        state.index.add(story_id, vec, published, state.outlet(report.outlet))
         doc = _Doc(report.id, report.title, report.text, published, story_id, None)
         original = state.original_of(doc)
         if original is not None and (original.published, original.id) > (doc.published, doc.id):
@@ -189,7 +195,7 @@ def analyse_batch(
             doc.copy_of = original.id
             copies += 1
         state._remember(doc)
-        rows.append(AnalysisRow(report.id, report.content_hash, story_id, doc.copy_of, encode_terms(doc_terms), cites))
+        rows.append(AnalysisRow(report.id, report.content_hash, story_id, doc.copy_of, stored, cites))
     # A report of this batch may have been relinked after its row was made: its final copy_of counts.
     rows = [replace(r, copy_of=state.docs[r.report_id].copy_of) if r.report_id in state.docs else r for r in rows]
     in_batch = {r.report_id for r in rows}

@@ -108,15 +108,24 @@ DEMONYMS = {
 }  # fmt: skip
 
 
-def key_terms(text: str) -> list[str]:
-    """Terms that name the event: proper names (capitalised, not sentence-initial) and numbers."""
+def key_terms(text: str, common: frozenset[str] = frozenset()) -> list[str]:
+    """Terms that name the event: proper names (capitalised, not sentence-initial) and numbers.
+
+    `common`: words the report also writes in lower case. A title-case headline ("Microsoft Releases
+    Critical Patch") capitalises ordinary words; one that the text also writes lower-case is no name."""
     out: list[str] = []
     sentence_start = True
     for word in _WORD.findall(text):
-        if _NUMBER.search(word) or (word[:1].isupper() and not sentence_start and word.lower() not in STOPWORDS):
+        if _NUMBER.search(word) or (
+            word[:1].isupper() and not sentence_start and word.lower() not in STOPWORDS and word.lower() not in common
+        ):
             out.extend(terms(word))
         sentence_start = word.endswith((".", "!", "?"))
     return out
+
+
+def lowercase_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(text) if w.islower())
 
 
 def concreteness(sentence: str) -> int:
