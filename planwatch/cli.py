@@ -183,6 +183,48 @@ async def cmd_topics_explain(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_topics_pin(ns: argparse.Namespace, settings: Settings) -> int:
+    """Make a report the topic's whatever its words (it then teaches the topic's profile and brings
+    its story in); --undo: it is the topic's again only if its words or its story say so."""
+    from planwatch.services.topics import pin
+
+    async with await Store.open(settings.db_path) as store:
+        found = await pin(store, ns.name, ns.report_id, undo=ns.undo)
+    if ns.json:
+        _print_json(found.as_json())
+    else:
+        print(found.line())
+    return 0
+
+
+async def cmd_topics_exclude(ns: argparse.Namespace, settings: Settings) -> int:
+    """Take a report out of the topic for good: neither its words, nor its story, nor the profile
+    bring it back (the story members only it brought in leave too); --undo lifts the exclusion."""
+    from planwatch.services.topics import exclude
+
+    async with await Store.open(settings.db_path) as store:
+        found = await exclude(store, ns.name, ns.report_id, undo=ns.undo)
+    if ns.json:
+        _print_json(found.as_json())
+    else:
+        print(found.line())
+    return 0
+
+
+async def cmd_topics_profile(ns: argparse.Namespace, settings: Settings) -> int:
+    """What the topic has learned from the reports its query matched (or that were pinned) in the
+    story window: its heaviest terms, with its pins and exclusions."""
+    from planwatch.services.topics import profile
+
+    async with await Store.open(settings.db_path) as store:
+        view = await profile(store, ns.name)
+    if ns.json:
+        _print_json(view.as_json())
+    else:
+        print("\n".join(view.lines()))
+    return 0
+
+
 async def cmd_topics_remove(ns: argparse.Namespace, settings: Settings) -> int:
     from planwatch.services.topics import remove_topic
 
@@ -514,11 +556,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = topics.add_parser("list", help="topics with their report counts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_topics_list)
-    p = topics.add_parser("explain", help="whether a report is a topic's, and why (query, story, or not)")
+    p = topics.add_parser("explain", help="whether a report is a topic's, and why (query, story, profile, pin, or not)")
     p.add_argument("name")
     p.add_argument("report_id", type=int, metavar="REPORT_ID", help="as `planwatch articles` lists it")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_topics_explain)
+    for command, func, what in (
+        ("pin", cmd_topics_pin, "make a report the topic's whatever its words (a moderator's correction)"),
+        ("exclude", cmd_topics_exclude, "take a report out of the topic for good (a moderator's correction)"),
+    ):
+        p = topics.add_parser(command, help=what)
+        p.add_argument("name")
+        p.add_argument("report_id", type=int, metavar="REPORT_ID", help="as `planwatch articles` lists it")
+        p.add_argument("--undo", action="store_true", help=f"undo a {command}")
+        p.add_argument("--json", action="store_true", help="machine-readable output (as `topics explain --json`)")
+        p.set_defaults(func=func)
+    p = topics.add_parser("profile", help="what a topic has learned from its matches: terms, pins, exclusions")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_topics_profile)
     p = topics.add_parser("remove", help="stop watching a topic")
     p.add_argument("name")
     p.add_argument("--force", action="store_true", help="remove it even though subscribers or alert channels follow it")

@@ -7,8 +7,11 @@ from datetime import datetime
 from typing import Literal
 
 FeedStatus = Literal["new", "ok", "failing", "paused"]
-# How a report is a topic's: its own words match the query, or it is in a story with a query match.
-MatchedBy = Literal["query", "story"]
+# How a report is a topic's: its own words match the query, it is in a story with a query match, it is
+# like what the query matched (the topic's learned profile), or a moderator pinned it.
+MatchedBy = Literal["query", "story", "profile", "pinned"]
+# What a topic learns from and spreads from: never its story or profile members (no drift by chaining).
+SEEDS = ("query", "pinned")
 
 
 @dataclass(frozen=True, slots=True)

@@ -127,6 +127,21 @@ CASES: dict[str, list[Bad]] = {
         bad(f"topics explain followed {HUGE}", "is not a report id"),
         bad("topics explain followed x", "invalid int value"),
     ],
+    "topics pin": [
+        bad("topics pin nope 1", "no topic 'nope'"),
+        bad("topics pin followed 12345", "no report #12345"),
+        bad(f"topics pin followed {HUGE} --undo", "is not a report id"),
+        bad("topics pin followed 1 --undo --undo", "no report #1"),
+    ],
+    "topics exclude": [
+        bad("topics exclude nope 1", "no topic 'nope'"),
+        bad("topics exclude followed 12345", "no report #12345"),
+        bad("topics exclude followed", "the following arguments are required"),
+    ],
+    "topics profile": [
+        bad("topics profile nope", "no topic 'nope'"),
+        bad("topics profile", "the following arguments are required"),
+    ],
     "subscribers add": [
         bad("subscribers add not-an-address", "is not an email address"),
         bad("subscribers add a@example.com --tz ''", "--tz is empty"),

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass
 
 from planwatch.errors import NotFoundError, UsageError
-from planwatch.models import MatchedBy, Topic
+from planwatch.models import MatchedBy, Report, Topic
 from planwatch.store import Store
 from planwatch.store.topics import Followers
 from planwatch.timeutil import utcnow
+from planwatch.topics.profile import MIN_SEEDS, top_terms
 from planwatch.topics.query import query_terms
 
 GLOBAL_SCOPE = "global"
@@ -85,7 +86,10 @@ class Explanation:
     matched_by: MatchedBy | None  # None: not the topic's
     terms_found: tuple[str, ...]  # the query's terms that the report contains
     story_id: int | None
-    via_report: int | None  # the story's query-matched report that brought this one in
+    via_report: int | None  # the story's query-matched (or pinned) report that brought this one in
+    excluded: bool = False  # a moderator excluded it (`topics exclude`)
+    profile_score: float | None = None  # a profile match's likeness to the topic's profile
+    profile_terms: tuple[str, ...] = ()  # the profile terms it shares, heaviest first
 
     def line(self) -> str:
         head = f"report #{self.report_id} ({self.outlet}: {self.title})"
@@ -95,26 +99,110 @@ class Explanation:
         if self.matched_by == "story":
             return (f"{head} is in {self.topic} by its story #{self.story_id}: report #{self.via_report} of that "
                     f"story matches the query (this report's terms found: {found})")  # fmt: skip
+        if self.matched_by == "profile":
+            shared = ", ".join(self.profile_terms) or "nothing"
+            return (f"{head} is in {self.topic} by the topic's profile: likeness {self.profile_score or 0:.2f} to what "
+                    f"the query matched, sharing {shared} (query terms found: {found})")  # fmt: skip
+        if self.matched_by == "pinned":
+            return f"{head} is in {self.topic}: a moderator pinned it (query terms found: {found})"
+        if self.excluded:
+            return f"{head} is not in {self.topic}: a moderator excluded it (`topics exclude --undo` lets it back)"
         story = f"story #{self.story_id}" if self.story_id is not None else "no story yet"
         return (f"{head} is not in {self.topic}: its words do not match the query (terms found: {found}), "
-                f"and {story} holds no report that does")  # fmt: skip
+                f"{story} holds no report that does, and it is not like enough the topic's profile")  # fmt: skip
 
     def as_json(self) -> dict[str, object]:
         return {"topic": self.topic, "report_id": self.report_id, "outlet": self.outlet, "title": self.title,
                 "member": self.matched_by is not None, "matched_by": self.matched_by,
-                "terms_found": list(self.terms_found), "story_id": self.story_id, "via_report": self.via_report}  # fmt: skip
+                "terms_found": list(self.terms_found), "story_id": self.story_id, "via_report": self.via_report,
+                "excluded": self.excluded, "profile_score": self.profile_score,
+                "profile_terms": list(self.profile_terms)}  # fmt: skip
 
 
-async def explain(store: Store, name: str, report_id: int, scope: str = GLOBAL_SCOPE) -> Explanation:
-    topic = await store.topics.get(name, scope)
+async def _report_of(store: Store, report_id: int) -> Report:
     if not 1 <= report_id < 1 << 63:
         raise UsageError(f"{report_id} is not a report id: `planwatch articles` lists them with their ids")
     report = await store.reports.get(report_id)
     if report is None:
         raise NotFoundError(f"no report #{report_id}: `planwatch articles` lists them with their ids")
-    matched_by = await store.topics.matched_by(topic.id, report_id)
+    return report
+
+
+async def explain(store: Store, name: str, report_id: int, scope: str = GLOBAL_SCOPE) -> Explanation:
+    topic = await store.topics.get(name, scope)
+    report = await _report_of(store, report_id)
+    member = await store.topics.membership(topic.id, report_id)
     found = await store.topics.terms_in_report(query_terms(topic.query, topic.aliases), report_id)
     analysed = (await store.stories.reports_by_id([report_id])).get(report_id)
     story_id = analysed.story_id if analysed is not None else None
-    via = await store.topics.query_match_in_story(topic.id, story_id) if matched_by == "story" and story_id else None
-    return Explanation(topic.name, report_id, report.outlet, report.title, matched_by, tuple(found), story_id, via)
+    via = await store.topics.query_match_in_story(topic.id, story_id) if member.matched_by == "story" and story_id else None
+    evidence = member.evidence or {}
+    score = evidence.get("score")
+    shared = evidence.get("shared")
+    return Explanation(
+        topic.name, report_id, report.outlet, report.title, member.matched_by, tuple(found), story_id, via,
+        excluded=member.excluded,
+        profile_score=float(score) if isinstance(score, int | float) else None,
+        profile_terms=tuple(str(t) for t in shared) if isinstance(shared, list) else (),
+    )  # fmt: skip
+
+
+async def pin(store: Store, name: str, report_id: int, *, undo: bool = False, scope: str = GLOBAL_SCOPE) -> Explanation:
+    """A moderator's correction: the report is the topic's (and teaches its profile), or with `undo`
+    it is the topic's again only if its words or story say so."""
+    topic = await store.topics.get(name, scope)
+    await _report_of(store, report_id)
+    if undo:
+        await store.topics.unpin(topic, report_id, utcnow())
+    else:
+        await store.topics.pin(topic, report_id, utcnow())
+    return await explain(store, name, report_id, scope)
+
+
+async def exclude(store: Store, name: str, report_id: int, *, undo: bool = False, scope: str = GLOBAL_SCOPE) -> Explanation:
+    """A moderator's correction: the report leaves the topic for good (query, story and profile alike),
+    with the story members only it brought in; `undo` lifts the exclusion."""
+    topic = await store.topics.get(name, scope)
+    await _report_of(store, report_id)
+    if undo:
+        await store.topics.unpin(topic, report_id, utcnow())
+    else:
+        await store.topics.exclude(topic, report_id, utcnow())
+    return await explain(store, name, report_id, scope)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """What a topic has learned: `topics profile` prints it; pins and exclusions are how it is changed."""
+
+    topic: str
+    seeds: int  # query matches and pins in the window that taught it
+    terms: tuple[tuple[str, float], ...]  # heaviest first
+    pinned: tuple[int, ...]
+    excluded: tuple[int, ...]
+
+    def lines(self) -> list[str]:
+        if not self.terms:
+            head = f"{self.topic} has no profile yet: it learns once {MIN_SEEDS} reports in the window match its query"
+        else:
+            head = f"{self.topic}: profile learned from {self.seeds} reports that match its query or were pinned"
+        out = [head]
+        if self.terms:
+            out.append("  terms: " + ", ".join(f"{t} {w:.2f}" for t, w in self.terms))
+        out.append("  pinned: " + (", ".join(f"#{r}" for r in self.pinned) or "none"))
+        out.append("  excluded: " + (", ".join(f"#{r}" for r in self.excluded) or "none"))
+        return out
+
+    def as_json(self) -> dict[str, object]:
+        return {"topic": self.topic, "seeds": self.seeds, "terms": [{"term": t, "weight": round(w, 4)} for t, w in self.terms],
+                "pinned": list(self.pinned), "excluded": list(self.excluded)}  # fmt: skip
+
+
+async def profile(store: Store, name: str, scope: str = GLOBAL_SCOPE, *, count: int = 25) -> ProfileView:
+    from planwatch.stories.refresh import current_profiles
+
+    topic = await store.topics.get(name, scope)
+    learned = (await current_profiles(store)).get(topic.id)
+    pinned, excluded = await store.topics.corrections(topic.id)
+    terms = tuple(top_terms(learned, count)) if learned is not None else ()
+    return ProfileView(topic.name, learned.seeds if learned is not None else 0, terms, pinned, excluded)

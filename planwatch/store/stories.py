@@ -69,6 +69,15 @@ class AnalysisOverlay:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfileMatchRow:
+    """A report found like a topic's seeds; `evidence` is JSON (likeness, shared terms) for explain."""
+
+    report_id: int
+    topic_id: int
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
 class PendingReport:
     id: int
     title: str
@@ -195,10 +204,10 @@ class StoryRepo:
     async def spread_topics(
         db: aiosqlite.Connection, story_ids: Iterable[int], now: datetime, *, topic_id: int | None = None
     ) -> int:
-        """Story-level membership: every report of a story that one of a topic's query-matched
-        reports is in becomes the topic's too ('story'); `topic_id`: that topic only. Only query
-        matches spread, so membership never chains from story to story; the cost follows the stories
-        touched, not the database."""
+        """Story-level membership: every report of a story that one of a topic's query-matched (or
+        pinned) reports is in becomes the topic's too ('story'), unless excluded from it; `topic_id`:
+        that topic only. Only seeds spread, so membership never chains from story to story; the cost
+        follows the stories touched, not the database."""
         only = "" if topic_id is None else " AND rt.topic_id = ?"
         added = 0
         for chunk in chunks(sorted(set(story_ids))):
@@ -207,8 +216,10 @@ class StoryRepo:
                 " SELECT a.report_id, q.topic_id, ?, 'story' FROM report_analysis a JOIN"
                 " (SELECT DISTINCT a2.story_id, rt.topic_id FROM report_topics rt"
                 "  JOIN report_analysis a2 ON a2.report_id = rt.report_id"
-                f"  WHERE rt.matched_by = 'query' AND a2.story_id IN ({placeholders(len(chunk))}){only})"
-                " q ON q.story_id = a.story_id",
+                f"  WHERE rt.matched_by IN ('query', 'pinned') AND a2.story_id IN ({placeholders(len(chunk))}){only})"
+                " q ON q.story_id = a.story_id"
+                " WHERE NOT EXISTS"
+                " (SELECT 1 FROM topic_exclusions x WHERE x.topic_id = q.topic_id AND x.report_id = a.report_id)",
                 (to_db(now), *chunk, *([] if topic_id is None else [topic_id])),
             )
             added += max(cur.rowcount, 0)
@@ -216,13 +227,59 @@ class StoryRepo:
 
     @staticmethod
     async def topic_story_ids(db: aiosqlite.Connection, topic_id: int) -> list[int]:
-        """The stories that hold one of the topic's query matches."""
+        """The stories that hold one of the topic's seeds (query matches and pins)."""
         async with db.execute(
             "SELECT DISTINCT a.story_id FROM report_topics rt JOIN report_analysis a ON a.report_id = rt.report_id"
-            " WHERE rt.topic_id = ? AND rt.matched_by = 'query' AND a.story_id IS NOT NULL",
+            " WHERE rt.topic_id = ? AND rt.matched_by IN ('query', 'pinned') AND a.story_id IS NOT NULL",
             (topic_id,),
         ) as cur:
             return [int(r[0]) for r in await cur.fetchall()]
+
+    @staticmethod
+    async def story_of(db: aiosqlite.Connection, report_id: int) -> int | None:
+        async with db.execute("SELECT story_id FROM report_analysis WHERE report_id = ?", (report_id,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    @staticmethod
+    async def unspread_story(db: aiosqlite.Connection, topic_id: int, story_id: int) -> None:
+        """Drop the topic's story memberships in one story, to derive them again from its seeds."""
+        await db.execute(
+            "DELETE FROM report_topics WHERE topic_id = ? AND matched_by = 'story'"
+            " AND report_id IN (SELECT report_id FROM report_analysis WHERE story_id = ?)",
+            (topic_id, story_id),
+        )
+
+    async def topic_seeds(self, since: datetime) -> dict[int, set[int]]:
+        """report id -> the topics it seeds (matched by query, or pinned), for reports published since:
+        what topic profiles learn from. The window's reports and the pending ones, in one read."""
+        rows = await self.store.fetchall(
+            "SELECT rt.report_id, rt.topic_id FROM report_topics rt JOIN reports r ON r.id = rt.report_id"
+            " WHERE r.published_at >= ? AND rt.matched_by IN ('query', 'pinned')",
+            (to_db(since),),
+        )
+        seeds: dict[int, set[int]] = {}
+        for report_id, topic_id in rows:
+            seeds.setdefault(int(report_id), set()).add(int(topic_id))
+        return seeds
+
+    async def topic_exclusions(self) -> set[tuple[int, int]]:
+        """(topic id, report id) pairs a moderator excluded (a short list: one row per decision)."""
+        return {(int(t), int(r)) for t, r in await self.store.fetchall("SELECT topic_id, report_id FROM topic_exclusions")}
+
+    @staticmethod
+    async def add_profile_matches(db: aiosqlite.Connection, matches: Iterable[ProfileMatchRow], now: datetime) -> int:
+        """Reports like a topic's seeds: the topic's, unless they already are (by any route) or were excluded."""
+        added = 0
+        for m in matches:
+            cur = await db.execute(
+                "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at, matched_by, evidence)"
+                " SELECT ?, ?, ?, 'profile', ? WHERE NOT EXISTS"
+                " (SELECT 1 FROM topic_exclusions WHERE topic_id = ? AND report_id = ?)",
+                (m.report_id, m.topic_id, to_db(now), m.evidence, m.topic_id, m.report_id),
+            )
+            added += max(cur.rowcount, 0)
+        return added
 
     @staticmethod
     async def set_copy_of(db: aiosqlite.Connection, changes: dict[int, int | None]) -> None:

@@ -21,9 +21,21 @@ if TYPE_CHECKING:
     from planwatch.store.db import Store
 
 
+# Appended to a query over reports_fts for one topic (its id the last parameter): a report a moderator
+# excluded from the topic is never matched into it again.
+_NOT_EXCLUDED = " AND NOT EXISTS (SELECT 1 FROM topic_exclusions x WHERE x.topic_id = ? AND x.report_id = reports_fts.rowid)"
+
+
 @lru_cache(maxsize=1024)
 def _compiled(query: str, aliases_json: str) -> str:
     return compile_query(query, json.loads(aliases_json))
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    matched_by: MatchedBy | None  # None: not the topic's
+    evidence: dict[str, object] | None  # a profile match's likeness and shared terms
+    excluded: bool  # a moderator excluded it
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +153,7 @@ class TopicRepo:
                     topic.id,
                 ),
             )
-            await db.execute("DELETE FROM report_topics WHERE topic_id = ?", (topic.id,))
+            await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND matched_by != 'pinned'", (topic.id,))
             matched = await self._backfill(db, topic.id, fts, now)
             await self._spread(db, topic.id, now)
         return await self.get(topic.name, topic.scope), matched
@@ -177,11 +189,76 @@ class TopicRepo:
         await stories.spread_topics(db, await stories.topic_story_ids(db, topic_id), now, topic_id=topic_id)
 
     async def matched_by(self, topic_id: int, report_id: int) -> MatchedBy | None:
-        """'query' or 'story' if the report is the topic's, else None."""
+        """How the report is the topic's, or None."""
+        return (await self.membership(topic_id, report_id)).matched_by
+
+    async def membership(self, topic_id: int, report_id: int) -> Membership:
         row = await self.store.fetchone(
-            "SELECT matched_by FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)
+            "SELECT matched_by, evidence FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)
         )
-        return None if row is None else cast(MatchedBy, str(row[0]))
+        excluded = await self.store.fetchone(
+            "SELECT 1 FROM topic_exclusions WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)
+        )
+        if row is None:
+            return Membership(None, None, excluded is not None)
+        return Membership(cast(MatchedBy, str(row[0])), json.loads(row[1]) if row[1] else None, excluded is not None)
+
+    async def corrections(self, topic_id: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The topic's pinned and excluded report ids."""
+        pinned = await self.store.fetchall(
+            "SELECT report_id FROM report_topics WHERE topic_id = ? AND matched_by = 'pinned' ORDER BY report_id", (topic_id,)
+        )
+        excluded = await self.store.fetchall(
+            "SELECT report_id FROM topic_exclusions WHERE topic_id = ? ORDER BY report_id", (topic_id,)
+        )
+        return tuple(int(r[0]) for r in pinned), tuple(int(r[0]) for r in excluded)
+
+    async def pin(self, topic: Topic, report_id: int, now: datetime) -> None:
+        """The report is the topic's whatever its words, and teaches the topic's profile like a query match."""
+        async with self.store.transaction() as db:
+            await db.execute("DELETE FROM topic_exclusions WHERE topic_id = ? AND report_id = ?", (topic.id, report_id))
+            await db.execute(
+                "INSERT INTO report_topics (report_id, topic_id, matched_at, matched_by) VALUES (?, ?, ?, 'pinned')"
+                " ON CONFLICT (topic_id, report_id) DO UPDATE SET matched_by = 'pinned', evidence = NULL",
+                (report_id, topic.id, to_db(now)),
+            )
+            await self._respread(db, topic, report_id, now)
+
+    async def exclude(self, topic: Topic, report_id: int, now: datetime) -> None:
+        """The report leaves the topic and no route (query, story, profile) brings it back; the story
+        members that only it brought in leave too."""
+        async with self.store.transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO topic_exclusions (topic_id, report_id, created_at) VALUES (?, ?, ?)",
+                (topic.id, report_id, to_db(now)),
+            )
+            await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic.id, report_id))
+            await self._respread(db, topic, report_id, now)
+
+    async def unpin(self, topic: Topic, report_id: int, now: datetime) -> None:
+        """Undo a pin or an exclusion: the report is the topic's again only if its words or story say so."""
+        fts = _compiled(topic.query, json.dumps(topic.aliases))
+        async with self.store.transaction() as db:
+            await db.execute("DELETE FROM topic_exclusions WHERE topic_id = ? AND report_id = ?", (topic.id, report_id))
+            await db.execute(
+                "DELETE FROM report_topics WHERE topic_id = ? AND report_id = ? AND matched_by = 'pinned'", (topic.id, report_id)
+            )
+            await db.execute(
+                "INSERT INTO report_topics (report_id, topic_id, matched_at)"
+                f" SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ? AND rowid = ?{_NOT_EXCLUDED}"
+                " ON CONFLICT (topic_id, report_id) DO UPDATE SET matched_by = 'query', evidence = NULL"
+                " WHERE matched_by IN ('story', 'profile')",
+                (topic.id, to_db(now), fts, report_id, topic.id),
+            )
+            await self._respread(db, topic, report_id, now)
+
+    async def _respread(self, db: aiosqlite.Connection, topic: Topic, report_id: int, now: datetime) -> None:
+        """The story memberships of the report's story, derived again from its seeds."""
+        stories = self.store.stories
+        story_id = await stories.story_of(db, report_id)
+        if story_id is not None:
+            await stories.unspread_story(db, topic.id, story_id)
+            await stories.spread_topics(db, [story_id], now, topic_id=topic.id)
 
     async def terms_in_report(self, terms: list[tuple[str, str]], report_id: int) -> list[str]:
         """Which of (shown, fts expression) terms the report's indexed title and text contain."""
@@ -192,10 +269,11 @@ class TopicRepo:
         return hits
 
     async def query_match_in_story(self, topic_id: int, story_id: int) -> int | None:
-        """The earliest report of the story that matched the topic's query (what brought the story in)."""
+        """The earliest report of the story that matched the topic's query or was pinned to it (what
+        brought the story in)."""
         row = await self.store.fetchone(
             "SELECT rt.report_id FROM report_topics rt JOIN report_analysis a ON a.report_id = rt.report_id"
-            " JOIN reports r ON r.id = rt.report_id WHERE rt.topic_id = ? AND rt.matched_by = 'query'"
+            " JOIN reports r ON r.id = rt.report_id WHERE rt.topic_id = ? AND rt.matched_by IN ('query', 'pinned')"
             " AND a.story_id = ? ORDER BY r.published_at, r.id LIMIT 1",
             (topic_id, story_id),
         )
@@ -209,8 +287,8 @@ class TopicRepo:
     async def _backfill(db: aiosqlite.Connection, topic_id: int, fts: str, now: datetime) -> int:
         cur = await db.execute(
             "INSERT OR IGNORE INTO report_topics (report_id, topic_id, matched_at, backfilled)"
-            " SELECT rowid, ?, ?, 1 FROM reports_fts WHERE reports_fts MATCH ?",
-            (topic_id, to_db(now), fts),
+            f" SELECT rowid, ?, ?, 1 FROM reports_fts WHERE reports_fts MATCH ?{_NOT_EXCLUDED}",
+            (topic_id, to_db(now), fts, topic_id),
         )
         return max(cur.rowcount, 0)
 
@@ -225,7 +303,9 @@ class TopicRepo:
         if not new_ids and not updated_ids:
             return 0
         if updated_ids:
-            await db.executemany("DELETE FROM report_topics WHERE report_id = ?", [(i,) for i in updated_ids])
+            await db.executemany(
+                "DELETE FROM report_topics WHERE report_id = ? AND matched_by != 'pinned'", [(i,) for i in updated_ids]
+            )
         async with db.execute("SELECT id, query, aliases FROM topics") as cur:
             topics = list(await cur.fetchall())
         ranges: list[tuple[int, int]] = []
@@ -245,9 +325,10 @@ class TopicRepo:
             for low, high in ranges:
                 cur2 = await db.execute(
                     "INSERT INTO report_topics (report_id, topic_id, matched_at)"
-                    " SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ? AND rowid BETWEEN ? AND ?"
-                    " ON CONFLICT (topic_id, report_id) DO UPDATE SET matched_by = 'query' WHERE matched_by != 'query'",
-                    (topic_id, stamp, fts, low, high),
+                    f" SELECT rowid, ?, ? FROM reports_fts WHERE reports_fts MATCH ? AND rowid BETWEEN ? AND ?{_NOT_EXCLUDED}"
+                    " ON CONFLICT (topic_id, report_id) DO UPDATE SET matched_by = 'query', evidence = NULL"
+                    " WHERE matched_by IN ('story', 'profile')",
+                    (topic_id, stamp, fts, low, high, topic_id),
                 )
                 matched += max(cur2.rowcount, 0)
         return matched

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import aiosqlite
 
 from planwatch.store import Store
-from planwatch.store.stories import AnalysedReport, AnalysisOverlay, AnalysisRow, PendingReport
+from planwatch.store.stories import AnalysedReport, AnalysisOverlay, AnalysisRow, PendingReport, ProfileMatchRow
 from planwatch.stories.citations import extract_citations
 from planwatch.stories.grouping import (
     DEFAULT_THRESHOLD,
@@ -31,6 +31,8 @@ from planwatch.stories.grouping import (
 from planwatch.stories.outlets import OutletRegistry, registry
 from planwatch.stories.text import containment, normalize_title, shingles
 from planwatch.timeutil import utcnow
+from planwatch.topics.profile import DEFAULT_THRESHOLD as PROFILE_THRESHOLD
+from planwatch.topics.profile import TopicProfile, build_profiles, seeds_by_topic
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class _Refresher:
     def __init__(self, window: list[AnalysedReport], threshold: float, window_seconds: float, outlets: OutletRegistry) -> None:
         self.index = StoryIndex(threshold=threshold, window_seconds=window_seconds)
         self.outlets = outlets
+        self.word_vectors: dict[int, dict[str, float]] = {}  # what topic profiles are built from
         self.docs: dict[int, _Doc] = {}
         self.by_title: dict[str, list[int]] = {}
         # A sample of each text's shingles (1 in 4, by hash) -> the docs that have it: copies share many.
@@ -94,7 +97,9 @@ class _Refresher:
             doc = _Doc(report.id, report.title, report.text, report.published_at.timestamp(), report.story_id, report.copy_of)
             self._remember(doc)
             if report.story_id is not None:
-                self.index.add(report.story_id, self.index.vectors(features), doc.published, self.outlet(report.outlet))
+                vectors = self.index.vectors(features)
+                self.word_vectors[report.id] = vectors.words
+                self.index.add(report.story_id, vectors, doc.published, self.outlet(report.outlet))
 
     def outlet(self, name: str) -> str:
         """As citations name it, so that a report citing "Reuters" finds the story Reuters reported in."""
@@ -151,6 +156,7 @@ class BatchAnalysis:
     founders: list[int]  # the report that began each new story, in order
     relinked: dict[int, int | None]  # earlier reports whose copy_of changes (a copy had arrived first)
     copies: int
+    profile_matches: list[ProfileMatchRow]  # new reports like a topic's seeds, that its query missed
 
 
 def analyse_batch(
@@ -160,13 +166,17 @@ def analyse_batch(
     outlets: OutletRegistry,
     threshold: float,
     window_seconds: float,
+    seeds: dict[int, set[int]] | None = None,
+    excluded: set[tuple[int, int]] | None = None,
 ) -> BatchAnalysis:
-    """Pending reports (oldest first) against the analysed ones of the window before them; no I/O."""
+    """Pending reports (oldest first) against the analysed ones of the window before them; no I/O.
+    `seeds`: report id -> topics it seeds (query matches, pins); `excluded`: (topic, report) pairs."""
     state = _Refresher(window, threshold, window_seconds, outlets)
     rows: list[AnalysisRow] = []
     founders: list[int] = []
     relinked: set[int] = set()
     copies = 0
+    fresh: list[int] = []  # new reports (not re-analysed ones): the ones profiles may match
     for report in pending:
         features = report_features(report.title, report.text)
         stored = encode_features(features)
@@ -181,6 +191,8 @@ def analyse_batch(
             story_id = PROVISIONAL + len(founders)
             founders.append(report.id)
         state.index.add(story_id, vec, published, state.outlet(report.outlet))
+        state.word_vectors[report.id] = vec.words
+        fresh.append(report.id)
         doc = _Doc(report.id, report.title, report.text, published, story_id, None)
         original = state.original_of(doc)
         if original is not None and (original.published, original.id) > (doc.published, doc.id):
@@ -200,7 +212,36 @@ def analyse_batch(
     rows = [replace(r, copy_of=state.docs[r.report_id].copy_of) if r.report_id in state.docs else r for r in rows]
     in_batch = {r.report_id for r in rows}
     earlier = {rid: state.docs[rid].copy_of for rid in sorted(relinked - in_batch)}
-    return BatchAnalysis(rows, founders, earlier, copies)
+    matches = _profile_matches(state, fresh, seeds or {}, excluded or set())
+    return BatchAnalysis(rows, founders, earlier, copies, matches)
+
+
+def _profile_matches(
+    state: _Refresher, fresh: list[int], seeds: dict[int, set[int]], excluded: set[tuple[int, int]]
+) -> list[ProfileMatchRow]:
+    """New reports like a topic's profile, built from the window's seeds (planwatch.topics.profile)."""
+    profiles = build_profiles(seeds_by_topic(seeds, state.word_vectors, state.word_vectors))
+    found: list[ProfileMatchRow] = []
+    for report_id in fresh:
+        mine = seeds.get(report_id, set())
+        for topic_id, profile in profiles.items():
+            if topic_id in mine or (topic_id, report_id) in excluded:
+                continue
+            like = profile.likeness(state.word_vectors[report_id])
+            if like.matches(PROFILE_THRESHOLD):
+                found.append(ProfileMatchRow(report_id, topic_id, like.evidence()))
+    return found
+
+
+async def current_profiles(
+    store: Store, *, now: datetime | None = None, window_seconds: float = DEFAULT_WINDOW_SECONDS
+) -> dict[int, TopicProfile]:
+    """topic id -> the profile a report arriving now is matched against (for `topics profile`)."""
+    since = (now or utcnow()) - timedelta(seconds=window_seconds)
+    window = await store.stories.window(since, [])
+    state = _Refresher(window, DEFAULT_THRESHOLD, window_seconds, registry(await store.outlets.extra()))
+    seeds = await store.stories.topic_seeds(since)
+    return build_profiles(seeds_by_topic(seeds, state.word_vectors, state.word_vectors))
 
 
 def _numbered(row: AnalysisRow, story_ids: list[int]) -> AnalysisRow:
@@ -215,7 +256,9 @@ async def _analyse(
     oldest = min(p.published_at for p in pending)
     window = await store.stories.window(oldest - timedelta(seconds=window_seconds), [p.id for p in pending])
     previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])
-    return analyse_batch(pending, window, previous, outlets, threshold, window_seconds)
+    seeds = await store.stories.topic_seeds(oldest - timedelta(seconds=window_seconds))
+    excluded = await store.stories.topic_exclusions()
+    return analyse_batch(pending, window, previous, outlets, threshold, window_seconds, seeds, excluded)
 
 
 async def refresh_stories(
@@ -267,6 +310,7 @@ async def _save(store: Store, db: aiosqlite.Connection, found: BatchAnalysis, no
     rows = [_numbered(r, story_ids) for r in found.rows]
     await store.stories.save_analysis(db, rows, now)
     await store.stories.set_copy_of(db, found.relinked)
+    await store.stories.add_profile_matches(db, found.profile_matches, now)
     await store.stories.spread_topics(db, (r.story_id for r in rows if r.story_id is not None), now)
     log.info("stories: analysed %d reports, %d new stories, %d copies", len(found.rows), len(story_ids), found.copies)
     return len(story_ids)
