@@ -107,13 +107,31 @@ async def topic_remove(interaction: discord.Interaction, name: str) -> None:
     await reply(interaction, render.message(f"No longer watching **{topic.name}**."), ephemeral=True)
 
 
-@topic_group.command(name="test", description="What a query would match, saving nothing")
-@app_commands.describe(query="The query to try", since="How far back to look (default 7d)")
-@app_commands.autocomplete(since=since_autocomplete)
+@topic_group.command(name="test", description="What a query would match, or why a report is (not) a topic's; saves nothing")
+@app_commands.describe(
+    query="The query to try",
+    since="How far back to look (default 7d)",
+    report="A report id (as /latest and /sources show it): say whether it is the topic's, and why",
+    topic="The topic to explain the report for (default: this server's first topic)",
+)
+@app_commands.autocomplete(since=since_autocomplete, topic=topic_autocomplete)
 @moderator_only
-async def topic_test(interaction: discord.Interaction, query: app_commands.Range[str, 1, 500], since: str | None = None) -> None:
-    guild_of(interaction)
-    result = await guilds.test_query(context_of(interaction).store, query, parse_duration(since or "7d", what="since"))
+async def topic_test(
+    interaction: discord.Interaction,
+    query: app_commands.Range[str, 1, 500] | None = None,
+    since: str | None = None,
+    report: app_commands.Range[int, 1, 2**53 - 1] | None = None,
+    topic: str | None = None,
+) -> None:
+    guild = guild_of(interaction)
+    store = context_of(interaction).store
+    if report is not None:
+        found = await guilds.explain_report(store, guild, topic, report)
+        await reply(interaction, render.explanation_embed(found), ephemeral=True)
+        return
+    if query is None:
+        raise UsageError("give a query to try, or a report to explain (report: and optionally topic:)")
+    result = await guilds.test_query(store, query, parse_duration(since or "7d", what="since"))
     await reply(interaction, render.topic_test_embed(result), ephemeral=True)
 
 

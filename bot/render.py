@@ -19,6 +19,7 @@ from planwatch.models import Feed, Report, Topic
 from planwatch.services.alerts import FeedNotice, StoryAlert
 from planwatch.services.guilds import TopicTest
 from planwatch.services.stories import SearchHit, SourceList, Summary, Timeline, plural
+from planwatch.services.topics import Explanation
 from planwatch.store.guilds import AlertChannel
 from planwatch.store.stories import AnalysedReport
 
@@ -249,6 +250,17 @@ def topic_test_embed(result: TopicTest) -> discord.Embed:
     lines = [f"• {link(r.outlet, r.url, 60)}: {clean(r.title, 200)}" for r in result.sample]
     if lines:
         embed.add_field(name="Newest matches", value="\n".join(lines)[:FIELD_VALUE], inline=False)
+    return fit(embed)
+
+
+def explanation_embed(found: Explanation) -> discord.Embed:
+    """/topic test with a report: `topics explain`'s sentence, the report's text cleaned of mentions."""
+    how = {"query": "by its words", "story": "by its story", "profile": "by the topic's profile", "pinned": "pinned"}
+    verdict = how[found.matched_by] if found.matched_by else ("excluded" if found.excluded else "not the topic's")
+    embed = _base(f"Topic test: report #{found.report_id} in {clean(found.topic, 100)}", clean(found.line(), 3500))
+    embed.add_field(name="Verdict", value=verdict, inline=True)
+    if found.profile_terms:
+        embed.add_field(name="Shared with the profile", value=clean(", ".join(found.profile_terms), 900), inline=True)
     return fit(embed)
 
 

@@ -446,3 +446,25 @@ async def test_pages_lose_their_buttons_when_the_view_times_out(
     edit = adapter.calls[-1]
     assert edit.method in ("edit_original_interaction_response", "edit_webhook_message")
     assert edit.body.get("components") == []
+
+
+async def test_topic_test_explains_a_report(bot: PlanwatchBot, spec: DiscordSpec, demo_store: Store) -> None:
+    """/topic test with report: says whether the report is the topic's, which way and why; without a
+    query or a report, one clear sentence."""
+    mod = {"permissions": MANAGE_GUILD}
+    rows = await demo_store.fetchall("SELECT report_id, matched_by FROM report_topics ORDER BY report_id")
+    member = next(r[0] for r in rows if r[1] == "query")
+    members = {r[0] for r in rows}
+    outsider = next(i for (i,) in await demo_store.fetchall("SELECT id FROM reports ORDER BY id") if i not in members)
+    topic = option("topic", "ukraine-peace-plan")
+    shown = await run(bot, spec, "topic", option("report", member), topic, subcommand="test", **mod)
+    assert f"Topic test: report #{member}" in text_of(shown) and "its own words match the query" in text_of(shown)
+    assert "by its words" in text_of(shown) and shown[-1].flags & EPHEMERAL
+    out = await run(bot, spec, "topic", option("report", outsider), subcommand="test", user_id=USER_ID + 5, **mod)
+    assert "not the topic's" in text_of(out) and "is not in ukraine-peace-plan" in text_of(out)
+    missing = await run(bot, spec, "topic", option("report", 99999), subcommand="test", user_id=USER_ID + 6, **mod)
+    assert "no report #99999" in text_of(missing)
+    neither = await run(bot, spec, "topic", subcommand="test", user_id=USER_ID + 7, **mod)
+    assert "give a query to try, or a report to explain" in text_of(neither)
+    plain = await run(bot, spec, "topic", option("report", member), subcommand="test", user_id=USER_ID + 8)
+    assert "moderator" in text_of(plain).lower() and "Topic test" not in text_of(plain)

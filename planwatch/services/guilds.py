@@ -12,7 +12,7 @@ from planwatch.config import Settings
 from planwatch.errors import NotFoundError, UsageError
 from planwatch.models import Feed, Report, Topic
 from planwatch.services.feeds import add_feed, find_feed, watched_feed
-from planwatch.services.topics import DEFAULT_TOPIC, GLOBAL_SCOPE, check_name, parse_aliases
+from planwatch.services.topics import DEFAULT_TOPIC, GLOBAL_SCOPE, Explanation, check_name, explain, parse_aliases
 from planwatch.store import Store
 from planwatch.store.guilds import AlertChannel
 from planwatch.timeutil import utcnow
@@ -92,6 +92,12 @@ class TopicTest:
     total: int
     sample: list[Report]
     since: timedelta
+
+
+async def explain_report(store: Store, guild_id: int | str, topic: str | None, report_id: int) -> Explanation:
+    """/topic test with a report: whether it is the topic's (this server's or a global one), and why."""
+    found = await resolve_topic(store, guild_id, topic)
+    return await explain(store, found.name, report_id, found.scope)
 
 
 async def test_query(store: Store, query: str, since: timedelta, limit: int = 10) -> TopicTest:
