@@ -178,7 +178,7 @@ async def test_ask_commands_and_their_json(db: str, feed_server: FeedServer, cap
     assert all({"text", "label", "sources"} <= set(p) for p in summary["points"])
     code, out, _ = await in_thread(capsys, "--db", db, "ask", "sources", "--since", "48h", "--json")
     sources = json.loads(out)
-    assert {"topic", "since", "stories", "sources"} <= set(sources) and len(sources["sources"]) == 15
+    assert {"topic", "since", "stories", "sources"} <= set(sources) and len(sources["sources"]) == 16
     code, out, _ = await in_thread(capsys, "--db", db, "ask", "timeline", "--json")
     assert json.loads(out)["events"][0]["kind"] == "first_report"
     code, out, _ = await in_thread(capsys, "--db", db, "ask", "latest", "--count", "2", "--json")

@@ -18,6 +18,7 @@ from planwatch.services import stories
 from planwatch.services.feeds import add_feed
 from planwatch.services.topics import DEFAULT_TOPIC
 from planwatch.store import Store
+from planwatch.stories.refresh import refresh_stories
 from planwatch.textviews import sources_text, summary_text
 from planwatch.timeutil import utcnow
 
@@ -85,17 +86,25 @@ async def run_demo(settings: Settings, out: Callable[[str], None] = print) -> in
         for outlet, count in sorted(outlets.items()):
             out(f"  {outlet}: {count}")
         topic = await store.topics.get(DEFAULT_TOPIC)
-        matched = [r for r in reports if topic.name in r.topics]
+        await refresh_stories(store)  # stories, copies, and the topic's story and profile members
+        how = await store.topics.memberships(topic.id)
+        matched = [r for r in reports if r.id in how]
         out("")
-        out(f"Matched topic {topic.name!r}: {len(matched)} of {len(reports)} reports")
+        out(f"Topic {topic.name!r} follows {len(matched)} of {len(reports)} reports; how each came in")
+        out("(query: its own words; story: its story holds a query match; profile: like what the query matched):")
         for report in sorted(matched, key=lambda r: r.published_at):
             flag = " (date estimated)" if report.published_estimated else ""
-            out(f"  {report.published_at:%Y-%m-%d %H:%M}Z  {report.outlet}: {report.title}{flag}")
-        others = [r for r in reports if topic.name not in r.topics]
+            when = f"{report.published_at:%Y-%m-%d %H:%M}Z"
+            out(f"  {when}  {how[report.id]:<7}  #{report.id} {report.outlet}: {report.title}{flag}")
+        tracked = [r for r in matched if how[r.id] in ("story", "profile")]
+        if tracked:
+            out(f"  {len(tracked)} of them the query alone would miss: "
+                f"planwatch --db {settings.db_path} topics explain {topic.name} {tracked[-1].id}")  # fmt: skip
+        others = [r for r in reports if r.id not in how]
         if others:
-            out("Not matched (other news):")
+            out("Not followed (other news):")
             for report in others:
-                out(f"  {report.outlet}: {report.title}")
+                out(f"  #{report.id} {report.outlet}: {report.title}")
         window = timedelta(hours=48)  # the sample story unfolds over the last 40 hours
         out("")
         out("=" * 100)

@@ -58,6 +58,8 @@ class AnalysisOverlay:
 
     rows: dict[int, AnalysisRow] = field(default_factory=dict)  # report id -> its (new or newer) analysis
     copy_of: dict[int, int | None] = field(default_factory=dict)  # stored reports that a new one made copies
+    # topic id -> reports its story or profile would make its members once stored (some may be already)
+    members: dict[int, frozenset[int]] = field(default_factory=dict)
 
     def apply(self, report: AnalysedReport) -> AnalysedReport:
         row = self.rows.get(report.id)
@@ -320,7 +322,24 @@ class StoryRepo:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return _read(await self.store.fetchall(sql, params), overlay)
+        found = _read(await self.store.fetchall(sql, params), overlay)
+        extra = await self._overlay_members(topic_id, found, overlay)
+        extra = [r for r in extra if (since is None or r.published_at >= since) and (until is None or r.published_at <= until)]
+        if not extra:
+            return found
+        merged = sorted([*found, *extra], key=lambda r: (r.published_at, r.id))
+        return merged if limit is None else merged[:limit]
+
+    async def _overlay_members(
+        self, topic_id: int, found: list[AnalysedReport], overlay: AnalysisOverlay | None
+    ) -> list[AnalysedReport]:
+        """The topic's members that only the overlay knows (story and profile members of reports
+        analysed in memory), not already in `found`."""
+        if overlay is None or not overlay.members.get(topic_id):
+            return []
+        have = {r.id for r in found}
+        wanted = [i for i in sorted(overlay.members[topic_id]) if i not in have]
+        return list((await self.reports_by_id(wanted, overlay=overlay)).values())
 
     async def topic_reports_seen(self, topic_id: int, start: datetime, end: datetime) -> list[AnalysedReport]:
         """A topic's analysed reports first seen in (start, end], oldest first (the digest's window: what
@@ -342,7 +361,11 @@ class StoryRepo:
             " ORDER BY r.published_at DESC, r.id DESC LIMIT ?",
             (topic_id, count),
         )
-        return _read(rows, overlay)
+        found = _read(rows, overlay)
+        extra = await self._overlay_members(topic_id, found, overlay)
+        if not extra:
+            return found
+        return sorted([*found, *extra], key=lambda r: (r.published_at, r.id), reverse=True)[:count]
 
     async def reports_by_id(self, ids: Sequence[int], *, overlay: AnalysisOverlay | None = None) -> dict[int, AnalysedReport]:
         out: dict[int, AnalysedReport] = {}

@@ -192,6 +192,11 @@ class TopicRepo:
         """How the report is the topic's, or None."""
         return (await self.membership(topic_id, report_id)).matched_by
 
+    async def memberships(self, topic_id: int) -> dict[int, MatchedBy]:
+        """report id -> how it is the topic's, for every member (the demo lists them)."""
+        rows = await self.store.fetchall("SELECT report_id, matched_by FROM report_topics WHERE topic_id = ?", (topic_id,))
+        return {int(r[0]): cast(MatchedBy, str(r[1])) for r in rows}
+
     async def membership(self, topic_id: int, report_id: int) -> Membership:
         row = await self.store.fetchone(
             "SELECT matched_by, evidence FROM report_topics WHERE topic_id = ? AND report_id = ?", (topic_id, report_id)

@@ -157,6 +157,9 @@ class BatchAnalysis:
     relinked: dict[int, int | None]  # earlier reports whose copy_of changes (a copy had arrived first)
     copies: int
     profile_matches: list[ProfileMatchRow]  # new reports like a topic's seeds, that its query missed
+    # topic id -> reports that story membership and the profile make its members, as stored or not:
+    # what a read that cannot store the batch adds to the topic's query matches
+    members: dict[int, frozenset[int]]
 
 
 def analyse_batch(
@@ -213,7 +216,28 @@ def analyse_batch(
     in_batch = {r.report_id for r in rows}
     earlier = {rid: state.docs[rid].copy_of for rid in sorted(relinked - in_batch)}
     matches = _profile_matches(state, fresh, seeds or {}, excluded or set())
-    return BatchAnalysis(rows, founders, earlier, copies, matches)
+    members = _members(state, seeds or {}, excluded or set(), matches)
+    return BatchAnalysis(rows, founders, earlier, copies, matches, members)
+
+
+def _members(
+    state: _Refresher, seeds: dict[int, set[int]], excluded: set[tuple[int, int]], matches: list[ProfileMatchRow]
+) -> dict[int, frozenset[int]]:
+    """The story members (every report of a story holding a seed) and profile members, by topic."""
+    seeded: dict[int, set[int]] = {}
+    for report_id, topics in seeds.items():
+        doc = state.docs.get(report_id)
+        if doc is not None and doc.story_id is not None:
+            for topic_id in topics:
+                seeded.setdefault(topic_id, set()).add(doc.story_id)
+    members: dict[int, set[int]] = {}
+    for doc in state.docs.values():
+        for topic_id, stories in seeded.items():
+            if doc.story_id in stories and (topic_id, doc.id) not in excluded:
+                members.setdefault(topic_id, set()).add(doc.id)
+    for m in matches:
+        members.setdefault(m.topic_id, set()).add(m.report_id)
+    return {topic_id: frozenset(ids) for topic_id, ids in members.items()}
 
 
 def _profile_matches(
@@ -347,4 +371,4 @@ async def current_analysis(
             yield None
             return
         unstored = [-report_id for report_id in found.founders]
-        yield AnalysisOverlay({r.report_id: _numbered(r, unstored) for r in found.rows}, found.relinked)
+        yield AnalysisOverlay({r.report_id: _numbered(r, unstored) for r in found.rows}, found.relinked, found.members)
