@@ -13,7 +13,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from planwatch import __version__
 from planwatch.config import Settings, load_settings
@@ -22,6 +22,9 @@ from planwatch.errors import ConfigError, PlanwatchError, UsageError
 from planwatch.logs import setup_logging
 from planwatch.store import Store
 from planwatch.timeutil import to_db, utcnow
+
+if TYPE_CHECKING:
+    from planwatch.services.topics import Correction
 
 Handler = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 log = logging.getLogger("planwatch")
@@ -186,24 +189,20 @@ async def cmd_topics_explain(ns: argparse.Namespace, settings: Settings) -> int:
 async def cmd_topics_pin(ns: argparse.Namespace, settings: Settings) -> int:
     """Make a report the topic's whatever its words (it then teaches the topic's profile and brings
     its story in); --undo: it is the topic's again only if its words or its story say so."""
-    from planwatch.services.topics import pin
-
-    async with await Store.open(settings.db_path) as store:
-        found = await pin(store, ns.name, ns.report_id, undo=ns.undo)
-    if ns.json:
-        _print_json(found.as_json())
-    else:
-        print(found.line())
-    return 0
+    return await _topics_correct(ns, settings, "pin")
 
 
 async def cmd_topics_exclude(ns: argparse.Namespace, settings: Settings) -> int:
     """Take a report out of the topic for good: neither its words, nor its story, nor the profile
     bring it back (the story members only it brought in leave too); --undo lifts the exclusion."""
-    from planwatch.services.topics import exclude
+    return await _topics_correct(ns, settings, "exclude")
+
+
+async def _topics_correct(ns: argparse.Namespace, settings: Settings, action: Correction) -> int:
+    from planwatch.services.topics import correct
 
     async with await Store.open(settings.db_path) as store:
-        found = await exclude(store, ns.name, ns.report_id, undo=ns.undo)
+        found = await correct(store, ns.name, ns.report_id, action, undo=ns.undo)
     if ns.json:
         _print_json(found.as_json())
     else:

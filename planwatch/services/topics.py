@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from planwatch.errors import NotFoundError, UsageError
 from planwatch.models import MatchedBy, Report, Topic
@@ -147,28 +148,33 @@ async def explain(store: Store, name: str, report_id: int, scope: str = GLOBAL_S
     )  # fmt: skip
 
 
-async def pin(store: Store, name: str, report_id: int, *, undo: bool = False, scope: str = GLOBAL_SCOPE) -> Explanation:
-    """A moderator's correction: the report is the topic's (and teaches its profile), or with `undo`
-    it is the topic's again only if its words or story say so."""
+Correction = Literal["pin", "exclude"]
+
+
+async def correct(
+    store: Store, name: str, report_id: int, action: Correction, *, undo: bool = False, scope: str = GLOBAL_SCOPE
+) -> Explanation:
+    """A moderator's correction. pin: the report is the topic's whatever its words (and teaches its
+    profile); exclude: it leaves the topic for good (query, story and profile alike), with the story
+    members only it brought in. `undo` of either: it is the topic's again only if its words or story
+    say so. Returns what `topics explain` says of it afterwards."""
     topic = await store.topics.get(name, scope)
     await _report_of(store, report_id)
     if undo:
         await store.topics.unpin(topic, report_id, utcnow())
-    else:
+    elif action == "pin":
         await store.topics.pin(topic, report_id, utcnow())
-    return await explain(store, name, report_id, scope)
-
-
-async def exclude(store: Store, name: str, report_id: int, *, undo: bool = False, scope: str = GLOBAL_SCOPE) -> Explanation:
-    """A moderator's correction: the report leaves the topic for good (query, story and profile alike),
-    with the story members only it brought in; `undo` lifts the exclusion."""
-    topic = await store.topics.get(name, scope)
-    await _report_of(store, report_id)
-    if undo:
-        await store.topics.unpin(topic, report_id, utcnow())
     else:
         await store.topics.exclude(topic, report_id, utcnow())
     return await explain(store, name, report_id, scope)
+
+
+async def pin(store: Store, name: str, report_id: int, *, undo: bool = False) -> Explanation:
+    return await correct(store, name, report_id, "pin", undo=undo)
+
+
+async def exclude(store: Store, name: str, report_id: int, *, undo: bool = False) -> Explanation:
+    return await correct(store, name, report_id, "exclude", undo=undo)
 
 
 @dataclass(frozen=True, slots=True)
