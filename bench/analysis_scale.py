@@ -2,10 +2,12 @@
 
     .venv/bin/python bench/analysis_scale.py [--window 50000] [--new 2000]
 
-Target (issue #9): 2,000 new reports with 50,000 in the window analysed in under 2 s. Printed beside
-it, on the same database: the bare SQLite read of the window's rows (what the analysis reads before
-it compares anything) and the same 2,000 reports analysed with an empty window, so the ratio shows
-how much of the cost follows the window rather than the new work."""
+Target (issue #9): 2,000 new reports with 50,000 in the window analysed in under 2 s, by the process
+that keeps the window between batches (the service). Printed beside it, on the same database: the
+same batch in a process that has just started (it reads the window back from the stored analysis),
+the bare SQLite read of the window's rows (what that start reads before it compares anything), and
+the same 2,000 reports analysed with an empty window: the ratio shows how much of the cost follows
+the window rather than the new work."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiosqlite
 
 from bench.stories import make_entries
 from planwatch.models import Entry
@@ -60,9 +64,18 @@ async def run(args: argparse.Namespace) -> None:
         await refresh_stories(store)
         build = time.perf_counter() - t0
         await _add(store, new)
+        # The same database, for a process that has just started: it reads the window back first.
+        copy = Path(tmp) / "restarted.db"
+        async with aiosqlite.connect(copy) as target:
+            await store.db.backup(target)
         t0 = time.perf_counter()
         result = await refresh_stories(store)
         incremental = time.perf_counter() - t0
+        restarted = await Store.open(copy)
+        t0 = time.perf_counter()
+        await refresh_stories(restarted)
+        cold = time.perf_counter() - t0
+        await restarted.close()
         since = utcnow() - timedelta(days=4)
         t0 = time.perf_counter()
         rows = await store.fetchall(
@@ -79,6 +92,7 @@ async def run(args: argparse.Namespace) -> None:
         await alone.close()
     print(f"window: {args.window} analysed reports (analysed once in {build:.1f} s); new: {result.analysed} reports")
     print(f"incremental analysis of the new reports:   {incremental:.2f} s  (target < 2 s: {'yes' if incremental < 2 else 'NO'})")
+    print(f"the same, in a process just started:       {cold:.2f} s  (reads the window back: {cold / incremental:.1f}x)")
     ratio = incremental / bare_read
     print(f"bare SQLite read of the window's {len(rows)} rows: {bare_read:.2f} s  (analysis / read = {ratio:.1f}x)")
     print(f"the same new reports, empty window:        {empty:.2f} s  (with window / without = {incremental / empty:.1f}x)")

@@ -35,6 +35,7 @@ class AnalysedReport:
     copy_of: int | None
     cites: list[str]
     terms: str
+    vectors: str = ""  # read by the story window only (StoryRepo.window)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class AnalysisRow:
     copy_of: int | None
     terms: str
     cites: list[str]
+    vectors: str = ""  # grouping.encode_vectors: the weights the report was grouped with
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,7 @@ def _analysed(row: sqlite3.Row) -> AnalysedReport:
         copy_of=row[10],
         cites=json.loads(row[11]) if row[11] else [],
         terms=row[12] or "",
+        vectors=row[13] if len(row) > 13 else "",
     )
 
 
@@ -166,7 +169,7 @@ class StoryRepo:
     async def window(self, since: datetime, exclude: Sequence[int]) -> list[AnalysedReport]:
         """Analysed reports published since `since`: the stories a new report may join."""
         rows = await self.store.fetchall(
-            f"SELECT {_COLUMNS} FROM reports r JOIN report_analysis a ON a.report_id = r.id"
+            f"SELECT {_COLUMNS}, a.vectors FROM reports r JOIN report_analysis a ON a.report_id = r.id"
             " WHERE r.published_at >= ? ORDER BY r.id",
             (to_db(since),),
         )
@@ -195,11 +198,15 @@ class StoryRepo:
     @staticmethod
     async def save_analysis(db: aiosqlite.Connection, rows: list[AnalysisRow], now: datetime) -> None:
         await db.executemany(
-            "INSERT INTO report_analysis (report_id, content_hash, story_id, copy_of, terms, cites, analysed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO UPDATE SET content_hash = excluded.content_hash,"
+            "INSERT INTO report_analysis"
+            " (report_id, content_hash, story_id, copy_of, terms, cites, vectors, analysed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO UPDATE SET content_hash = excluded.content_hash,"
             " story_id = excluded.story_id, copy_of = excluded.copy_of, terms = excluded.terms,"
-            " cites = excluded.cites, analysed_at = excluded.analysed_at",
-            [(r.report_id, r.content_hash, r.story_id, r.copy_of, r.terms, json.dumps(r.cites), to_db(now)) for r in rows],
+            " cites = excluded.cites, vectors = excluded.vectors, analysed_at = excluded.analysed_at",
+            [
+                (r.report_id, r.content_hash, r.story_id, r.copy_of, r.terms, json.dumps(r.cites), r.vectors, to_db(now))
+                for r in rows
+            ],
         )
 
     @staticmethod

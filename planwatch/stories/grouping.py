@@ -19,6 +19,7 @@ development half and bench/data/week_dev (bench/grouping_eval.py, bench/tracking
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
@@ -30,6 +31,7 @@ from planwatch.stories.text import key_terms, lead, lowercase_words, terms
 TITLE_WEIGHT = 2  # a headline says what the event is; the lead says it again in more words
 LEAD_WORDS = 70
 CANDIDATE_TERMS = 12  # stories are looked up through the report's most distinctive terms
+COMMON_TERM_STORIES = 300  # a term in more live stories than this finds no candidates by itself
 DEFAULT_THRESHOLD = 0.20
 NAME_WEIGHT = 0.3  # share of the likeness that comes from names and numbers alone
 DECAY_DAYS = 2.0  # likeness falls by 1/e for each two days since the story's latest report
@@ -82,7 +84,11 @@ def decode_features(stored: str) -> ReportFeatures:
     return ReportFeatures(words, names, frozenset(years))
 
 
-Vector = dict[str, float]
+# Weights are integers, in millionths: sums of them are exact in any order, so a story's centroid is
+# the same whether it was built report by report in a running process or read back in one go after a
+# restart, and taking an expired report out of it leaves exactly what adding the others would.
+SCALE = 1_000_000
+Vector = dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,32 +98,78 @@ class Vectors:
     years: frozenset[str]
 
 
+def encode_vectors(vec: Vectors) -> str:
+    """As stored with the analysis: the weights a report had when it arrived (see StoryIndex)."""
+    return _SECTION.join(
+        (
+            " ".join(f"{t}:{w}" for t, w in vec.words.items()),
+            " ".join(f"{t}:{w}" for t, w in vec.names.items()),
+            " ".join(sorted(vec.years)),
+        )
+    )
+
+
+def decode_vectors(stored: str) -> Vectors | None:
+    """None for an analysis stored before weights were kept (migration 0011)."""
+    if not stored:
+        return None
+    words, names, years = [*stored.split(_SECTION), "", "", ""][:3]
+    return Vectors(_pairs(words), _pairs(names), frozenset(years.split()))
+
+
+def _pairs(section: str) -> Vector:
+    out: Vector = {}
+    for item in section.split():
+        term, _, weight = item.rpartition(":")
+        out[term] = int(weight)
+    return out
+
+
 @dataclass(slots=True)
 class _Centroid:
     weights: Vector = field(default_factory=dict)
-    norm2: float = 0.0
+    norm2: int = 0
 
-    def add(self, vec: Vector) -> None:
-        self.norm2 += 2 * self.dot(vec) + sum(w * w for w in vec.values())
+    def add(self, vec: Vector, sign: int = 1) -> None:
+        self.norm2 += 2 * sign * self.dot(vec) + sum(w * w for w in vec.values())
+        weights = self.weights
         for term, weight in vec.items():
-            self.weights[term] = self.weights.get(term, 0.0) + weight
+            weights[term] = weights.get(term, 0) + sign * weight
 
-    def dot(self, vec: Vector) -> float:
-        return sum(w * self.weights.get(t, 0.0) for t, w in vec.items())
+    def forget(self, term: str) -> None:
+        """A term no report of the story has any more (its weight is then exactly 0)."""
+        self.weights.pop(term, None)
+
+    def dot(self, vec: Vector) -> int:
+        weights = self.weights
+        # The shared terms are found in C (a key view intersection): most of a report's terms are not
+        # in a given story.
+        return sum(vec[t] * weights[t] for t in vec.keys() & weights.keys())
 
     def cosine(self, vec: Vector) -> float:
-        return self.dot(vec) / math.sqrt(self.norm2) if self.norm2 > 0 else 0.0
+        return self.dot(vec) / (SCALE * math.sqrt(self.norm2)) if self.norm2 > 0 else 0.0
 
 
 @dataclass(slots=True)
 class _Story:
     words: _Centroid = field(default_factory=_Centroid)
     names: _Centroid = field(default_factory=_Centroid)
-    years: set[str] = field(default_factory=set)
-    outlets: set[str] = field(default_factory=set)
-    first: float = math.inf
-    last: float = -math.inf
-    size: int = 0
+    terms: Counter[str] = field(default_factory=Counter)  # term -> reports of the story that have it
+    years: Counter[str] = field(default_factory=Counter)
+    outlets: Counter[str] = field(default_factory=Counter)
+    times: list[float] = field(default_factory=list)  # publication times, sorted
+
+    @property
+    def first(self) -> float:
+        return self.times[0] if self.times else math.inf
+
+    @property
+    def last(self) -> float:
+        return self.times[-1] if self.times else -math.inf
+
+    @property
+    def size(self) -> int:
+        return len(self.times)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +197,16 @@ def _weigh(items: list[str], df: Counter[str], docs: int) -> Vector:
     # Terms in (nearly) every report (boilerplate, the topic's own words) weigh (nearly) nothing.
     weights = {t: (1.0 + math.log(c)) * math.log((n + 1) / (df.get(t, 0) + 1)) for t, c in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    return {t: w / norm for t, w in weights.items()}
+    return {t: round(w / norm * SCALE) for t, w in weights.items()}
 
 
 class StoryIndex:
+    """The stories of the window, with the document frequencies their weights come from.
+
+    A report's vectors are weighed once, with the frequencies of the reports before it (incremental
+    IDF, as topic detection and tracking systems do), and kept: the refresh stores them with the
+    analysis, so the index read back after a restart is the one the running process had."""
+
     def __init__(self, *, threshold: float = DEFAULT_THRESHOLD, window_seconds: float = DEFAULT_WINDOW_SECONDS) -> None:
         self.threshold = threshold
         self.window = window_seconds
@@ -164,6 +222,17 @@ class StoryIndex:
         self.name_df.update(set(features.names))
         self.docs += 1
 
+    def count(self, vec: Vectors, sign: int = 1) -> None:
+        """observe() from a report's vectors (their terms are its distinct features); -1 forgets it."""
+        for counter, items in ((self.df, vec.words), (self.name_df, vec.names)):
+            for term in items:
+                left = counter[term] + sign
+                if left > 0:
+                    counter[term] = left
+                else:
+                    del counter[term]
+        self.docs += sign
+
     def vectors(self, features: ReportFeatures) -> Vectors:
         return Vectors(
             _weigh(features.words, self.df, self.docs), _weigh(features.names, self.name_df, self.docs), features.years
@@ -178,20 +247,33 @@ class StoryIndex:
             words=story.words.cosine(vec.words),
             names=names,
             decay=math.exp(-gap_days / DECAY_DAYS),
-            other_year=bool(vec.years and story.years and not vec.years & story.years),
-            cited=bool(story.outlets.intersection(cites)),
+            other_year=bool(vec.years and story.years and not vec.years.intersection(story.years)),
+            cited=any(outlet in story.outlets for outlet in cites),
         )
+
+    def candidates(self, vec: Vectors) -> set[int]:
+        """Stories sharing one of the report's heaviest terms. A term that hundreds of stories have
+        (a country, "talks") weighs little and would make every story a candidate: its stories are
+        reached through the report's rarer terms, or, when it has none, the latest few."""
+        known = sorted((t for t in vec.words if t in self.postings), key=lambda t: (-vec.words[t], t))[:CANDIDATE_TERMS]
+        found: set[int] = set()
+        common: list[str] = []
+        for term in known:
+            stories = self.postings[term]
+            if len(stories) > COMMON_TERM_STORIES:
+                common.append(term)
+            else:
+                found |= stories
+        if not found and common:
+            rarest = min(common, key=lambda t: (len(self.postings[t]), t))
+            found = set(sorted(self.postings[rarest])[-COMMON_TERM_STORIES:])
+        return found
 
     def best(self, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness | None:
         """The most similar story within the time window."""
         cited = frozenset(cites)
-        # A term no story has (the report's own rarest words, which weigh most) finds nothing.
-        known = [t for t in vec.words if t in self.postings]
-        candidates: set[int] = set()
-        for term in sorted(known, key=lambda t: (-vec.words[t], t))[:CANDIDATE_TERMS]:
-            candidates |= self.postings[term]
         found: Likeness | None = None
-        for story_id in sorted(candidates):
+        for story_id in sorted(self.candidates(vec)):
             story = self.stories[story_id]
             if published < story.first - self.window or published > story.last + self.window:
                 continue
@@ -206,14 +288,52 @@ class StoryIndex:
         story = self.stories.setdefault(story_id, _Story())
         story.words.add(vec.words)
         story.names.add(vec.names)
-        story.years |= vec.years
+        story.years.update(vec.years)
         if outlet:
-            story.outlets.add(outlet)
+            story.outlets[outlet] += 1
         for term in vec.words:
-            self.postings.setdefault(term, set()).add(story_id)
-        story.first = min(story.first, published)
-        story.last = max(story.last, published)
-        story.size += 1
+            if story.terms[term] == 0:
+                self.postings.setdefault(term, set()).add(story_id)
+            story.terms[term] += 1
+        bisect.insort(story.times, published)
+
+    def remove(self, story_id: int, vec: Vectors, published: float, outlet: str | None = None) -> None:
+        """Undo add(): a report leaving the window, or changed and about to be added again."""
+        story = self.stories[story_id]
+        story.words.add(vec.words, -1)
+        story.names.add(vec.names, -1)
+        story.years.subtract(vec.years)
+        story.years = +story.years
+        if outlet:
+            story.outlets[outlet] -= 1
+            story.outlets = +story.outlets
+        for term in vec.words:
+            story.terms[term] -= 1
+            if story.terms[term] <= 0:
+                del story.terms[term]
+                story.words.forget(term)
+                stories = self.postings[term]
+                stories.discard(story_id)
+                if not stories:
+                    del self.postings[term]
+        for term in vec.names:
+            if story.names.weights.get(term) == 0:
+                story.names.forget(term)
+        del story.times[bisect.bisect_left(story.times, published)]
+        if not story.times:
+            del self.stories[story_id]
+
+    def renumber(self, ids: dict[int, int]) -> None:
+        """Stories numbered provisionally while a batch was analysed get the ids the database gave."""
+        for old, new in ids.items():
+            story = self.stories.pop(old, None)
+            if story is None:
+                continue
+            self.stories[new] = story
+            for term in story.terms:
+                stories = self.postings[term]
+                stories.discard(old)
+                stories.add(new)
 
     def assign(self, features: ReportFeatures, published: float, cites: Iterable[str] = ()) -> tuple[int | None, Vectors]:
         """The story a new report joins (None: it starts one), and its vectors for `add`."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
 
 # Abbreviations after which a full stop does not end a sentence (lower-case, without the final dot).
 _ABBREVIATIONS = frozenset(
@@ -84,18 +86,24 @@ def terms(text: str) -> list[str]:
     """Content terms: lower-cased, stop words dropped, lightly stemmed; numbers kept ("400,000" -> "400000")."""
     out: list[str] = []
     for word in _WORD.findall(text):
-        lowered = word.lower().replace("’", "'")
-        if lowered.endswith("'s"):
-            lowered = lowered[:-2]
-        if _NUMBER.search(lowered):
-            digits = lowered.replace(",", "")
-            out.append(digits if digits.replace(".", "").isdigit() else lowered)
-            continue
-        if len(lowered) < 2 or lowered in STOPWORDS:
-            continue
-        mapped = DEMONYMS.get(lowered)
-        out.append(mapped or stem(lowered.replace("'", "")))
+        term = _term(word)
+        if term:
+            out.append(term)
     return out
+
+
+@lru_cache(maxsize=1 << 17)
+def _term(word: str) -> str:
+    """A word's term, "" for none: a report's words are mostly words seen before (cached)."""
+    lowered = word.lower().replace("’", "'")
+    if lowered.endswith("'s"):
+        lowered = lowered[:-2]
+    if _NUMBER.search(lowered):
+        digits = lowered.replace(",", "")
+        return digits if digits.replace(".", "").isdigit() else lowered
+    if len(lowered) < 2 or lowered in STOPWORDS:
+        return ""
+    return DEMONYMS.get(lowered) or stem(lowered.replace("'", ""))
 
 
 # Demonyms to their country, so "Russian envoy" and "Russia's envoy" share a term.
@@ -119,7 +127,9 @@ def key_terms(text: str, common: frozenset[str] = frozenset()) -> list[str]:
         if _NUMBER.search(word) or (
             word[:1].isupper() and not sentence_start and word.lower() not in STOPWORDS and word.lower() not in common
         ):
-            out.extend(terms(word))
+            term = _term(word)
+            if term:
+                out.append(term)
         sentence_start = word.endswith((".", "!", "?"))
     return out
 
@@ -144,7 +154,7 @@ def shingles(text: str, size: int = 4) -> set[int]:
     return {zlib.crc32(" ".join(tokens[i : i + size]).encode()) for i in range(len(tokens) - size + 1)}
 
 
-def containment(a: set[int], b: set[int]) -> float:
+def containment(a: AbstractSet[int], b: AbstractSet[int]) -> float:
     """Share of the smaller set found in the larger: a syndicated copy with a line added still scores ~1."""
     if not a or not b:
         return 0.0
