@@ -53,11 +53,15 @@ async def cmd_db_migrate(ns: argparse.Namespace, settings: Settings) -> int:
     store = await Store.open(settings.db_path, run_migrations=False)
     try:
         applied = await migrate(store.db)
+        # A migration that changed a topic's query (0012) leaves it to be matched again, here.
+        rematched = await store.topics.rematch_flagged(utcnow())
     finally:
         await store.close()
     if applied:
         for m in applied:
             print(f"applied {m.version:04d}_{m.name}")
+        if rematched:
+            print(f"matched {rematched} topic(s) again against the stored reports")
     else:
         print(f"{settings.db_path}: schema is up to date")
     return 0

@@ -163,8 +163,8 @@ VARIANTS = {
         "the president",
     ),
     "Umjerow": (
-        "Umjerow leads Kyiv's delegation to Geneva",
-        "Rustem Umjerow, the security council secretary, flew to Geneva on Sunday to go through the American"
+        "Umjerow leads Kyiv's delegation to Switzerland",
+        "Rustem Umjerow, the security council secretary, flew to Switzerland on Sunday to go through the American"
         " document line by line with officials from Washington, Kyiv said. European advisers joined the"
         " second day of the meetings.",
         "the delegation head",

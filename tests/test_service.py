@@ -150,13 +150,13 @@ async def test_demo_stores_the_sample_story(tmp_path: Path, settings: Settings) 
         # Decoys stay out of the topic; plan stories are in.
         for title, r in by_title.items():
             decoy = any(w in title for w in ("grain", "World Cup", "Gaza", "Erdogan"))
-            assert ("ukraine-peace-plan" in r.topics or title.startswith("Geneva talks")) != decoy, title
-        # The day-three Geneva report says neither "28-point" nor "peace plan": only tracking (its
+            assert ("ukraine-peace-plan" in r.topics or title.startswith("Swiss talks")) != decoy, title
+        # The day-three Swiss talks report says neither "28-point" nor "peace plan": only tracking (its
         # story) brings it in, and the demo says so, with the command that explains it.
-        geneva = next(r for t, r in by_title.items() if t.startswith("Geneva talks"))
+        geneva = next(r for t, r in by_title.items() if t.startswith("Swiss talks"))
         topic = await store.topics.get("ukraine-peace-plan")
         assert await store.topics.matched_by(topic.id, geneva.id) in ("story", "profile")
-        assert f"#{geneva.id} The Northbridge Herald: Geneva talks" in output
+        assert f"#{geneva.id} The Northbridge Herald: Swiss talks" in output
         assert f"topics explain ukraine-peace-plan {geneva.id}" in output
         # Hostile markup is gone from the stored title; Latin-1 text decoded.
         assert any(t.startswith("Plan @everyone **28-point** plan leaked") for t in by_title)

@@ -35,11 +35,11 @@ async def test_sources_group_copies_and_citations(demo_store: Store) -> None:
     data = listing.as_json()
     assert set(data) >= {"topic", "since", "stories", "sources"}
     # 16 reports: the Steppe Dispatch's verbatim re-post is its own report (a copy), not "already known",
-    # and the day-three Geneva report, which the query misses, is in by its story.
+    # and the day-three report of the Swiss talks, which the query misses, is in by its story.
     assert data["topic"] == TOPIC and data["report_count"] == 16 and data["outlet_count"] == 6
     flat = data["sources"]
     assert len(flat) == len({s["id"] for s in flat}) == 16
-    assert any("Geneva" in s["title"] for s in flat)
+    assert any("Swiss talks" in s["title"] for s in flat)
     for source in flat:
         assert {"outlet", "title", "url", "published_at", "first_seen_at", "first", "copy_of", "cites"} <= set(source)
     for story in data["stories"]:

@@ -24,6 +24,7 @@ import aiosqlite
 
 from planwatch.errors import StoreError
 from planwatch.store.migrate import migrate
+from planwatch.timeutil import utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,8 @@ class Store:
             if run_migrations:
                 await migrate(db)
             await db.execute(f"PRAGMA busy_timeout = {busy.attempt_ms}")
+            if run_migrations:
+                await store.topics.rematch_flagged(utcnow())
         except sqlite3.DatabaseError as exc:
             await db.close()
             raise StoreError(f"cannot use database {path}: {exc}") from exc

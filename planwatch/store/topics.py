@@ -158,6 +158,25 @@ class TopicRepo:
             await self._spread(db, topic.id, now)
         return await self.get(topic.name, topic.scope), matched
 
+    async def rematch_flagged(self, now: datetime) -> int:
+        """Topics a migration changed the query of (a `topics.rematch.ID` row in service_state): matched
+        again against every stored report, as an edit would, in one transaction with the flag's removal.
+        Called when the store opens; returns how many topics it matched again."""
+        flags = await self.store.fetchall("SELECT key FROM service_state WHERE key LIKE 'topics.rematch.%' ORDER BY key")
+        done = 0
+        for (key,) in flags:
+            row = await self.store.fetchone("SELECT * FROM topics WHERE id = ?", (int(key.rsplit(".", 1)[1]),))
+            async with self.store.transaction() as db:
+                if row is not None:
+                    topic = _topic(row)
+                    fts = compile_query(topic.query, topic.aliases)
+                    await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND matched_by != 'pinned'", (topic.id,))
+                    await self._backfill(db, topic.id, fts, now)
+                    await self._spread(db, topic.id, now)
+                    done += 1
+                await db.execute("DELETE FROM service_state WHERE key = ?", (key,))
+        return done
+
     async def remove(self, name: str, scope: str = "global") -> None:
         topic = await self.get(name, scope)
         async with self.store.transaction() as db:

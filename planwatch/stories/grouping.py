@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -144,7 +145,8 @@ class _Centroid:
         weights = self.weights
         # The shared terms are found in C (a key view intersection): most of a report's terms are not
         # in a given story.
-        return sum(vec[t] * weights[t] for t in vec.keys() & weights.keys())
+        shared = vec.keys() & weights.keys()
+        return sum(map(operator.mul, map(vec.__getitem__, shared), map(weights.__getitem__, shared)))
 
     def cosine(self, vec: Vector) -> float:
         return self.dot(vec) / (SCALE * math.sqrt(self.norm2)) if self.norm2 > 0 else 0.0
@@ -185,10 +187,15 @@ class Likeness:
 
     @property
     def score(self) -> float:
-        base = (1 - NAME_WEIGHT) * self.words + NAME_WEIGHT * self.names if self.names >= 0 else self.words
-        base *= OTHER_YEAR if self.other_year else 1.0
-        base *= NO_SHARED_NAME if self.names == 0.0 else 1.0
-        return (base + (CITED_BONUS if self.cited else 0.0)) * self.decay
+        return _score(self.words, self.names, self.decay, self.other_year, self.cited)
+
+
+def _score(words: float, names: float, decay: float, other_year: bool, cited: bool) -> float:
+    """names: -1 when the report or the story names no names (the names part then does not count)."""
+    base = (1 - NAME_WEIGHT) * words + NAME_WEIGHT * names if names >= 0 else words
+    base *= OTHER_YEAR if other_year else 1.0
+    base *= NO_SHARED_NAME if names == 0.0 else 1.0
+    return (base + (CITED_BONUS if cited else 0.0)) * decay
 
 
 def _weigh(items: list[str], df: Counter[str], docs: int) -> Vector:
@@ -239,16 +246,18 @@ class StoryIndex:
         )
 
     def likeness(self, story_id: int, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness:
-        story = self.stories[story_id]
+        return Likeness(story_id, *self._parts(self.stories[story_id], vec, published, cites))
+
+    @staticmethod
+    def _parts(story: _Story, vec: Vectors, published: float, cites: Iterable[str]) -> tuple[float, float, float, bool, bool]:
         names = story.names.cosine(vec.names) if vec.names and story.names.norm2 > 0 else -1.0
         gap_days = max(0.0, published - story.last) / 86400 if story.size else 0.0
-        return Likeness(
-            story_id,
-            words=story.words.cosine(vec.words),
-            names=names,
-            decay=math.exp(-gap_days / DECAY_DAYS),
-            other_year=bool(vec.years and story.years and not vec.years.intersection(story.years)),
-            cited=any(outlet in story.outlets for outlet in cites),
+        return (
+            story.words.cosine(vec.words),
+            names,
+            math.exp(-gap_days / DECAY_DAYS),
+            bool(vec.years and story.years and not vec.years.intersection(story.years)),
+            any(outlet in story.outlets for outlet in cites),
         )
 
     def candidates(self, vec: Vectors) -> set[int]:
@@ -272,17 +281,19 @@ class StoryIndex:
     def best(self, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness | None:
         """The most similar story within the time window."""
         cited = frozenset(cites)
-        found: Likeness | None = None
+        found: int | None = None
+        top = -math.inf
         for story_id in sorted(self.candidates(vec)):
             story = self.stories[story_id]
-            if published < story.first - self.window or published > story.last + self.window:
+            first, last = story.times[0], story.times[-1]
+            if published < first - self.window or published > last + self.window:
                 continue
-            if published > story.first + MAX_STORY_SPAN_SECONDS:
+            if published > first + MAX_STORY_SPAN_SECONDS:
                 continue
-            like = self.likeness(story_id, vec, published, cited)
-            if found is None or like.score > found.score:
-                found = like
-        return found
+            score = _score(*self._parts(story, vec, published, cited))
+            if score > top:
+                found, top = story_id, score
+        return None if found is None else self.likeness(found, vec, published, cited)
 
     def add(self, story_id: int, vec: Vectors, published: float, outlet: str | None = None) -> None:
         story = self.stories.setdefault(story_id, _Story())
