@@ -153,9 +153,7 @@ class TopicRepo:
                     topic.id,
                 ),
             )
-            await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND matched_by != 'pinned'", (topic.id,))
-            matched = await self._backfill(db, topic.id, fts, now)
-            await self._spread(db, topic.id, now)
+            matched = await self._rematch(db, topic.id, fts, now)
         return await self.get(topic.name, topic.scope), matched
 
     async def rematch_flagged(self, now: datetime) -> int:
@@ -169,13 +167,17 @@ class TopicRepo:
             async with self.store.transaction() as db:
                 if row is not None:
                     topic = _topic(row)
-                    fts = compile_query(topic.query, topic.aliases)
-                    await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND matched_by != 'pinned'", (topic.id,))
-                    await self._backfill(db, topic.id, fts, now)
-                    await self._spread(db, topic.id, now)
+                    await self._rematch(db, topic.id, compile_query(topic.query, topic.aliases), now)
                     done += 1
                 await db.execute("DELETE FROM service_state WHERE key = ?", (key,))
         return done
+
+    async def _rematch(self, db: aiosqlite.Connection, topic_id: int, fts: str, now: datetime) -> int:
+        """A topic's matches derived again from its (new) query: pins kept, the rest re-found."""
+        await db.execute("DELETE FROM report_topics WHERE topic_id = ? AND matched_by != 'pinned'", (topic_id,))
+        matched = await self._backfill(db, topic_id, fts, now)
+        await self._spread(db, topic_id, now)
+        return matched
 
     async def remove(self, name: str, scope: str = "global") -> None:
         topic = await self.get(name, scope)

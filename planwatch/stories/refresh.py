@@ -149,17 +149,15 @@ class _Refresher:
             outlet = state.outlet(report.outlet)
             doc = _doc(report.id, report.title, report.text, report.published_at.timestamp(), report.story_id,
                        report.copy_of, outlet, vectors)  # fmt: skip
-            state.add(doc, counted=True)
+            state.add(doc)
         return state
 
     def outlet(self, name: str) -> str:
         """As citations name it, so that a report citing "Reuters" finds the story Reuters reported in."""
         return self.outlets.canonical(name) or name
 
-    def add(self, doc: _Doc, *, counted: bool) -> None:
-        """A doc joins the window (`counted`: its terms are in the frequencies already)."""
-        if not counted:
-            self.index.count(doc.vectors)
+    def add(self, doc: _Doc) -> None:
+        """A doc joins the window; its terms are in the frequencies already (counted or observed)."""
         self.docs[doc.id] = doc
         self.by_title.setdefault(doc.title, set()).add(doc.id)
         for h in doc.sample:
@@ -317,7 +315,7 @@ def analyse_batch(
             elif original is not None:
                 doc.copy_of = original.id
                 copies += 1
-        state.add(doc, counted=True)
+        state.add(doc)
         rows.append(AnalysisRow(report.id, report.content_hash, story_id, doc.copy_of, stored, cites, encode_vectors(vec)))
     # A report of this batch may have been relinked after its row was made: its final copy_of counts.
     rows = [replace(r, copy_of=state.docs[r.report_id].copy_of) if r.report_id in state.docs else r for r in rows]
