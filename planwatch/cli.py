@@ -156,6 +156,18 @@ async def cmd_topics_add(ns: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+async def cmd_topics_edit(ns: argparse.Namespace, settings: Settings) -> int:
+    """Change a topic's query, description or aliases (the default topic's too): every stored report is
+    matched again at once. --alias replaces all alias groups; --no-aliases clears them."""
+    from planwatch.services.topics import edit_topic, parse_aliases
+
+    aliases = [] if ns.no_aliases else (parse_aliases(ns.alias) if ns.alias else None)
+    async with await Store.open(settings.db_path) as store:
+        topic, matched = await edit_topic(store, ns.name, query=ns.query, description=ns.description, aliases=aliases)
+    print(f"edited topic {topic.name}: {matched} stored reports match it")
+    return 0
+
+
 async def cmd_topics_list(ns: argparse.Namespace, settings: Settings) -> int:
     async with await Store.open(settings.db_path) as store:
         topics = await store.topics.list_all()
@@ -556,6 +568,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--description", help="one line for readers")
     p.add_argument("--alias", action="append", metavar="A|B", help="spellings that mean the same (repeatable)")
     p.set_defaults(func=cmd_topics_add)
+    p = topics.add_parser("edit", help="change a topic's query, description or aliases (stored reports matched again)")
+    p.add_argument("name")
+    p.add_argument("--query", help='terms and "phrases" with AND, OR, NOT, ( )')
+    p.add_argument("--description", help="one line for readers")
+    p.add_argument("--alias", action="append", metavar="A|B", help="spellings that mean the same (repeatable; replaces them all)")
+    p.add_argument("--no-aliases", action="store_true", help="drop every alias group")
+    p.set_defaults(func=cmd_topics_edit)
     p = topics.add_parser("list", help="topics with their report counts")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_topics_list)

@@ -118,13 +118,31 @@ def test_refuses_private_feed_without_opt_in(
 
 
 def test_topics_and_opml_roundtrip(db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """topics add/list/remove and feeds import/export keep their shapes; import reports what it skipped."""
+    """topics add/list/edit/remove and feeds import/export keep their shapes; import reports what it skipped."""
     code, out, _ = run(capsys, "--db", db, "topics", "add", "sanctions", "--query", "sanction* AND (oil OR gas)",
                        "--description", "Energy sanctions", "--alias", "rosneft|rosneftegaz")  # fmt: skip
     assert code == 0 and "added topic sanctions: 0 stored reports" in out
     code, out, _ = run(capsys, "--db", db, "topics", "list", "--json")
     topics = {t["name"]: t for t in json.loads(out)}
     assert topics["sanctions"]["aliases"] == [["rosneft", "rosneftegaz"]]
+    code, out, _ = run(capsys, "--db", db, "topics", "edit", "sanctions", "--query", "sanction* AND oil",
+                       "--alias", "lukoil|lukoyl")  # fmt: skip
+    assert code == 0 and "edited topic sanctions: 0 stored reports" in out
+    edited = {t["name"]: t for t in json.loads(run(capsys, "--db", db, "topics", "list", "--json")[1])}["sanctions"]
+    assert edited["query"] == "sanction* AND oil" and edited["aliases"] == [["lukoil", "lukoyl"]]
+    assert edited["description"] == "Energy sanctions"  # what was not given stays
+    run(capsys, "--db", db, "topics", "edit", "sanctions", "--no-aliases", "--description", "Oil sanctions")
+    edited = {t["name"]: t for t in json.loads(run(capsys, "--db", db, "topics", "list", "--json")[1])}["sanctions"]
+    assert edited["aliases"] == [] and edited["description"] == "Oil sanctions"
+    # The default topic is data a moderator can change like any other.
+    code, out, _ = run(capsys, "--db", db, "topics", "edit", "ukraine-peace-plan", "--query", "ukraine AND plan")
+    assert code == 0 and "edited topic ukraine-peace-plan" in out
+    code, _, err = run(capsys, "--db", db, "topics", "edit", "sanctions")
+    assert code == 2 and "give a new --query, --description or --alias" in err
+    code, _, err = run(capsys, "--db", db, "topics", "edit", "sanctions", "--query", "(oil")
+    assert code == 2 and "bad query" in err
+    code, _, err = run(capsys, "--db", db, "topics", "edit", "nope", "--query", "oil")
+    assert code == 2 and "nope" in err
     assert run(capsys, "--db", db, "topics", "remove", "sanctions")[0] == 0
     opml = tmp_path / "in.opml"
     opml.write_text(

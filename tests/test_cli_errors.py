@@ -121,6 +121,14 @@ CASES: dict[str, list[Bad]] = {
         bad("sync --guild many", "invalid int value"),
         bad("sync", "DISCORD_TOKEN is not set"),
     ],
+    "topics edit": [
+        bad("topics edit nope --query x", "no topic 'nope'"),
+        bad("topics edit followed", "give a new --query, --description or --alias"),
+        bad("topics edit followed --query '(unclosed'", "'(' is not closed"),
+        bad("topics edit followed --alias kyiv", "give two or more spellings"),
+        bad(f"topics edit followed --description {'d' * 301}", "at most 300"),
+        bad("--db {ro} topics edit ukraine-peace-plan --query x", "is read-only", 1, read_only=True),
+    ],
     "topics explain": [
         bad("topics explain nope 1", "no topic 'nope'"),
         bad("topics explain followed 12345", "no report #12345"),

@@ -70,3 +70,34 @@ async def test_a_moderators_own_query_is_kept(tmp_path: Path) -> None:
         assert await _matched(store) == {GRAIN.url}
     finally:
         await store.close()
+
+
+GAZA = Entry(
+    "g3", "https://wire.example/gaza", "Why Moscow abstained on the US Gaza resolution",
+    "Russia declined to block a Security Council resolution endorsing Washington's draft peace plan for Gaza, "
+    "saying the text left the UN too small a role.", None, "en", utcnow(), None,
+)  # fmt: skip
+LEAK = Entry(
+    "g4", "https://wire.example/leak", "Draft peace plan would have Kyiv give up Donbas",
+    "A draft peace plan discussed by Washington and Moscow would ask Ukraine to withdraw from Donbas, "
+    "people familiar with it said.", None, "en", utcnow(), None,
+)  # fmt: skip
+
+
+async def test_0013_keeps_other_peace_plans_that_name_russia_out(tmp_path: Path) -> None:
+    """Under 0012's query a Gaza peace plan that names Russia matched; 0013 asks for Ukraine's side."""
+    store = await Store.open(tmp_path / "0012.db", run_migrations=False)
+    try:
+        await migrate(store.db, [m for m in load_migrations() if m.version < 13])
+        feed = await store.feeds.add("https://wire.example/rss", name="Wire", interval_minutes=15, now=utcnow())
+        async with store.transaction() as db:
+            batch = await store.reports.save_batch(db, feed_id=feed.id, outlet="Wire", entries=[GAZA, LEAK], now=utcnow())
+            await store.topics.match_reports(db, batch.new_ids, [], utcnow())
+        assert await _matched(store) == {GAZA.url, LEAK.url}
+    finally:
+        await store.close()
+    store = await Store.open(tmp_path / "0012.db")
+    try:
+        assert await _matched(store) == {LEAK.url}
+    finally:
+        await store.close()

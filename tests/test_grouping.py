@@ -5,7 +5,9 @@ from __future__ import annotations
 from planwatch.stories.grouping import (
     StoryIndex,
     decode_features,
+    decode_vectors,
     encode_features,
+    encode_vectors,
     report_features,
 )
 
@@ -125,3 +127,42 @@ def test_features_round_trip_and_an_old_analysis_reads_as_words_only() -> None:
     assert decode_features(encode_features(features)) == features
     old = decode_features("microsoft patch ie")
     assert old.words == ["microsoft", "patch", "ie"] and old.names == [] and old.years == frozenset()
+
+
+LEAK = (
+    "Witkoff and Dmitriev draft 28-point Ukraine plan",
+    "Envoy Steve Witkoff and Kremlin envoy Kirill Dmitriev have drafted a 28-point plan to end the war in "
+    "Ukraine, officials said; Kremlin spokesman Dmitry Peskov declined to comment.",
+)
+
+
+def test_a_report_in_another_alphabet_joins_its_story_by_names_and_numbers() -> None:
+    """No word of the Russian report is in the English story: its names and the 28 bring it in."""
+    stream = Stream()
+    _background(stream)
+    story = stream.add(*LEAK, 10 * HOUR, outlet="Axios")
+    russian = ("Уиткофф и Дмитриев подготовили план из 28 пунктов",
+               "Спецпосланник Стивен Уиткофф и Кирилл Дмитриев подготовили план из 28 пунктов, "
+               "сообщил источник; Дмитрий Песков отказался от комментариев.")  # fmt: skip
+    assert stream.add(*russian, 12 * HOUR, outlet="RIA Novosti") == story
+    # ...and an English report arriving after it still joins on words: the story is mostly English.
+    assert stream.add(*LEAK, 13 * HOUR, outlet="Reuters") == story
+
+
+def test_a_report_in_another_alphabet_about_other_people_stays_apart() -> None:
+    stream = Stream()
+    _background(stream)
+    story = stream.add(*LEAK, 10 * HOUR, outlet="Axios")
+    other = ("Шахтёр обыграл Динамо в Кубке Украины",
+             "Футболисты Шахтёра обыграли Динамо со счётом 3:1, два гола забил Кевин Келсі, сообщает пресс-служба.")  # fmt: skip
+    assert stream.add(*other, 12 * HOUR) != story
+
+
+def test_vectors_round_trip_and_older_ones_have_no_name_keys() -> None:
+    index = StoryIndex()
+    features = report_features(*LEAK)
+    index.observe(features)
+    vec = index.vectors(features)
+    assert vec.anchors and decode_vectors(encode_vectors(vec)) == vec
+    old = decode_vectors("plan:700000 witkoff:714143 | witkoff:1000000 | 2025")
+    assert old is not None and old.anchors == {} and old.names == {"witkoff": 1_000_000}

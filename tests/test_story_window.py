@@ -42,6 +42,10 @@ def _rounds(start: datetime) -> Iterator[list[tuple[str, Entry]]]:
             url = f"https://o{d_index}.example/{cluster['id']}"
             entry = Entry(None, url, doc["title"], doc["text"], None, "en", at + timedelta(hours=10 * d_index), None)
             batch.append((f"Outlet {d_index}", entry))
+        # A report in another alphabet, so that name keys across alphabets (anchors) are kept too.
+        title = f"Уиткофф и Дмитриев обсудили план из {20 + c_index} пунктов"
+        text = f"{title}. Об этом сообщил Песков в Москве, сказал источник {cluster['id']}."
+        batch.append(("Lenta", Entry(None, f"https://lenta.example/{cluster['id']}", title, text, None, "ru", at, None)))
         yield batch
 
 
@@ -63,6 +67,9 @@ def _index_state(index: StoryIndex) -> dict[str, object]:
             s.words.norm2,
             s.names.weights,
             s.names.norm2,
+            s.anchors.weights,
+            s.anchors.norm2,
+            dict(s.scripts),
             dict(s.terms),
             dict(s.years),
             dict(s.outlets),
@@ -70,7 +77,8 @@ def _index_state(index: StoryIndex) -> dict[str, object]:
         )
         for sid, s in index.stories.items()
     }
-    return {"df": dict(index.df), "name_df": dict(index.name_df), "docs": index.docs, "stories": stories,
+    return {"df": dict(index.df), "name_df": dict(index.name_df), "anchor_df": dict(index.anchor_df),
+            "docs": index.docs, "stories": stories,
             "postings": index.postings}  # fmt: skip
 
 

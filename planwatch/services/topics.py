@@ -65,6 +65,29 @@ async def add_topic(
     )
 
 
+async def edit_topic(
+    store: Store,
+    name: str,
+    *,
+    query: str | None = None,
+    description: str | None = None,
+    aliases: list[list[str]] | None = None,
+    scope: str = GLOBAL_SCOPE,
+) -> tuple[Topic, int]:
+    """A topic's query, description or aliases changed; the stored reports are matched again at once
+    (the default topic's query is data like any other: a moderator may rewrite it)."""
+    if query is None and description is None and aliases is None:
+        raise UsageError("give a new --query, --description or --alias")
+    topic = await store.topics.get(name.strip().lower(), scope)
+    return await store.topics.update(
+        topic,
+        query=query.strip() if query is not None else None,
+        description=check_description(description) if description is not None else None,
+        aliases=aliases,
+        now=utcnow(),
+    )
+
+
 async def remove_topic(store: Store, name: str, scope: str = GLOBAL_SCOPE, *, force: bool = False) -> Followers:
     """Refused while subscribers or alert channels follow the topic, unless forced: their digests and
     alerts would lose it without a word. Returns who followed it."""

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from planwatch.stories.anchors import Script, anchor_keys, script
 from planwatch.stories.text import key_terms, lead, lowercase_words, terms
 
 TITLE_WEIGHT = 2  # a headline says what the event is; the lead says it again in more words
@@ -97,6 +98,11 @@ class Vectors:
     words: Vector
     names: Vector
     years: frozenset[str]
+    anchors: Vector = field(default_factory=dict)  # the names keyed across alphabets (anchors.py)
+    script: Script = field(init=False, compare=False)  # derived: the alphabet of the words
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "script", script(self.words))
 
 
 def encode_vectors(vec: Vectors) -> str:
@@ -106,16 +112,18 @@ def encode_vectors(vec: Vectors) -> str:
             " ".join(f"{t}:{w}" for t, w in vec.words.items()),
             " ".join(f"{t}:{w}" for t, w in vec.names.items()),
             " ".join(sorted(vec.years)),
+            " ".join(f"{k}:{w}" for k, w in vec.anchors.items()),
         )
     )
 
 
 def decode_vectors(stored: str) -> Vectors | None:
-    """None for an analysis stored before weights were kept (migration 0011)."""
+    """None for an analysis stored before weights were kept (migration 0011). Weights stored before
+    anchors were kept have none: such a report meets others in its own alphabet only."""
     if not stored:
         return None
-    words, names, years = [*stored.split(_SECTION), "", "", ""][:3]
-    return Vectors(_pairs(words), _pairs(names), frozenset(years.split()))
+    words, names, years, keys = [*stored.split(_SECTION), "", "", "", ""][:4]
+    return Vectors(_pairs(words), _pairs(names), frozenset(years.split()), _pairs(keys))
 
 
 def _pairs(section: str) -> Vector:
@@ -156,7 +164,10 @@ class _Centroid:
 class _Story:
     words: _Centroid = field(default_factory=_Centroid)
     names: _Centroid = field(default_factory=_Centroid)
-    terms: Counter[str] = field(default_factory=Counter)  # term -> reports of the story that have it
+    anchors: _Centroid = field(default_factory=_Centroid)
+    scripts: Counter[Script] = field(default_factory=Counter)
+    # term (and name key by alphabet, see _anchor_posting) -> reports of the story that have it
+    terms: Counter[str] = field(default_factory=Counter)
     years: Counter[str] = field(default_factory=Counter)
     outlets: Counter[str] = field(default_factory=Counter)
     times: list[float] = field(default_factory=list)  # publication times, sorted
@@ -173,6 +184,10 @@ class _Story:
     def size(self) -> int:
         return len(self.times)
 
+    def written_in(self, alphabet: Script) -> bool:
+        """Whether at least half of the story's reports are in `alphabet`: its words can be compared."""
+        return 2 * self.scripts[alphabet] >= self.size
+
 
 @dataclass(frozen=True, slots=True)
 class Likeness:
@@ -184,17 +199,21 @@ class Likeness:
     decay: float
     other_year: bool
     cited: bool
+    anchors: float = -1.0
 
     @property
     def score(self) -> float:
-        return _score(self.words, self.names, self.decay, self.other_year, self.cited)
+        return _score(self.words, self.names, self.decay, self.other_year, self.cited, self.anchors)
 
 
-def _score(words: float, names: float, decay: float, other_year: bool, cited: bool) -> float:
-    """names: -1 when the report or the story names no names (the names part then does not count)."""
+def _score(words: float, names: float, decay: float, other_year: bool, cited: bool, anchors: float = -1.0) -> float:
+    """names: -1 when the report or the story names no names (the names part then does not count);
+    anchors: the names' likeness across alphabets, -1 when report and story are in one alphabet."""
     base = (1 - NAME_WEIGHT) * words + NAME_WEIGHT * names if names >= 0 else words
-    base *= OTHER_YEAR if other_year else 1.0
     base *= NO_SHARED_NAME if names == 0.0 else 1.0
+    # In another alphabet the words cannot meet; the people, places and figures still can.
+    base = max(base, anchors)
+    base *= OTHER_YEAR if other_year else 1.0
     return (base + (CITED_BONUS if cited else 0.0)) * decay
 
 
@@ -205,6 +224,11 @@ def _weigh(items: list[str], df: Counter[str], docs: int) -> Vector:
     weights = {t: (1.0 + math.log(c)) * math.log((n + 1) / (df.get(t, 0) + 1)) for t, c in counts.items()}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     return {t: round(w / norm * SCALE) for t, w in weights.items()}
+
+
+def _anchor_posting(alphabet: Script, key: str) -> str:
+    """A story's name key in one alphabet, as a posting: "@" is in no term, so it meets no word."""
+    return f"@{alphabet}:{key}"
 
 
 class StoryIndex:
@@ -219,6 +243,7 @@ class StoryIndex:
         self.window = window_seconds
         self.df: Counter[str] = Counter()
         self.name_df: Counter[str] = Counter()
+        self.anchor_df: Counter[str] = Counter()
         self.docs = 0
         self.stories: dict[int, _Story] = {}
         self.postings: dict[str, set[int]] = {}
@@ -227,11 +252,12 @@ class StoryIndex:
         """Count a document for the inverse document frequencies."""
         self.df.update(set(features.words))
         self.name_df.update(set(features.names))
+        self.anchor_df.update(set(anchor_keys(features.names)))
         self.docs += 1
 
     def count(self, vec: Vectors, sign: int = 1) -> None:
         """observe() from a report's vectors (their terms are its distinct features); -1 forgets it."""
-        for counter, items in ((self.df, vec.words), (self.name_df, vec.names)):
+        for counter, items in ((self.df, vec.words), (self.name_df, vec.names), (self.anchor_df, vec.anchors)):
             for term in items:
                 left = counter[term] + sign
                 if left > 0:
@@ -242,22 +268,29 @@ class StoryIndex:
 
     def vectors(self, features: ReportFeatures) -> Vectors:
         return Vectors(
-            _weigh(features.words, self.df, self.docs), _weigh(features.names, self.name_df, self.docs), features.years
+            _weigh(features.words, self.df, self.docs),
+            _weigh(features.names, self.name_df, self.docs),
+            features.years,
+            _weigh(anchor_keys(features.names), self.anchor_df, self.docs),
         )
 
     def likeness(self, story_id: int, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness:
         return Likeness(story_id, *self._parts(self.stories[story_id], vec, published, cites))
 
     @staticmethod
-    def _parts(story: _Story, vec: Vectors, published: float, cites: Iterable[str]) -> tuple[float, float, float, bool, bool]:
+    def _parts(
+        story: _Story, vec: Vectors, published: float, cites: Iterable[str]
+    ) -> tuple[float, float, float, bool, bool, float]:
         names = story.names.cosine(vec.names) if vec.names and story.names.norm2 > 0 else -1.0
         gap_days = max(0.0, published - story.last) / 86400 if story.size else 0.0
+        across = -1.0 if story.written_in(vec.script) else story.anchors.cosine(vec.anchors)
         return (
             story.words.cosine(vec.words),
             names,
             math.exp(-gap_days / DECAY_DAYS),
             bool(vec.years and story.years and not vec.years.intersection(story.years)),
             any(outlet in story.outlets for outlet in cites),
+            across,
         )
 
     def candidates(self, vec: Vectors) -> set[int]:
@@ -276,6 +309,14 @@ class StoryIndex:
         if not found and common:
             rarest = min(common, key=lambda t: (len(self.postings[t]), t))
             found = set(sorted(self.postings[rarest])[-COMMON_TERM_STORIES:])
+        # Stories in other alphabets, through the names they share (a Russian report of the leak).
+        heaviest = sorted(vec.anchors, key=lambda k: (-vec.anchors[k], k))[:CANDIDATE_TERMS]
+        for alphabet in Script:
+            if alphabet != vec.script:
+                for key in heaviest:
+                    stories = self.postings.get(_anchor_posting(alphabet, key), set())
+                    if len(stories) <= COMMON_TERM_STORIES:
+                        found |= stories
         return found
 
     def best(self, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness | None:
@@ -299,10 +340,12 @@ class StoryIndex:
         story = self.stories.setdefault(story_id, _Story())
         story.words.add(vec.words)
         story.names.add(vec.names)
+        story.anchors.add(vec.anchors)
+        story.scripts[vec.script] += 1
         story.years.update(vec.years)
         if outlet:
             story.outlets[outlet] += 1
-        for term in vec.words:
+        for term in (*vec.words, *(_anchor_posting(vec.script, k) for k in vec.anchors)):
             if story.terms[term] == 0:
                 self.postings.setdefault(term, set()).add(story_id)
             story.terms[term] += 1
@@ -313,12 +356,14 @@ class StoryIndex:
         story = self.stories[story_id]
         story.words.add(vec.words, -1)
         story.names.add(vec.names, -1)
+        story.anchors.add(vec.anchors, -1)
+        story.scripts[vec.script] -= 1
         story.years.subtract(vec.years)
         story.years = +story.years
         if outlet:
             story.outlets[outlet] -= 1
             story.outlets = +story.outlets
-        for term in vec.words:
+        for term in (*vec.words, *(_anchor_posting(vec.script, k) for k in vec.anchors)):
             story.terms[term] -= 1
             if story.terms[term] <= 0:
                 del story.terms[term]
@@ -330,6 +375,9 @@ class StoryIndex:
         for term in vec.names:
             if story.names.weights.get(term) == 0:
                 story.names.forget(term)
+        for key in vec.anchors:
+            if story.anchors.weights.get(key) == 0:
+                story.anchors.forget(key)
         del story.times[bisect.bisect_left(story.times, published)]
         if not story.times:
             del self.stories[story_id]
