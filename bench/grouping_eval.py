@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ecbplus import DEFAULT_DIR, Document, load
-from planwatch.stories.grouping import StoryIndex, report_features
+from planwatch.stories.grouping import StoryIndex, reacts, report_features
 
 
 def bcubed(predicted: Sequence[object], gold: Sequence[object]) -> tuple[float, float, float]:
@@ -43,7 +43,7 @@ def planwatch_groups(docs: Sequence[Document]) -> list[int]:
     labels: list[int] = []
     next_id = 0
     for doc in docs:
-        story_id, vec = index.assign(report_features(doc.title, doc.text), 0.0)
+        story_id, vec = index.assign(report_features(doc.title, doc.text), 0.0, (), reacts(doc.title, doc.text))
         if story_id is None:
             story_id, next_id = next_id, next_id + 1
         index.add(story_id, vec, 0.0)

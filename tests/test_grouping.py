@@ -8,6 +8,7 @@ from planwatch.stories.grouping import (
     decode_vectors,
     encode_features,
     encode_vectors,
+    reacts,
     report_features,
 )
 
@@ -166,3 +167,47 @@ def test_vectors_round_trip_and_older_ones_have_no_name_keys() -> None:
     assert vec.anchors and decode_vectors(encode_vectors(vec)) == vec
     old = decode_vectors("plan:700000 witkoff:714143 | witkoff:1000000 | 2025")
     assert old is not None and old.anchors == {} and old.names == {"witkoff": 1_000_000}
+
+
+DENIAL = ("Moscow: nothing has changed since Anchorage",
+          "The positions agreed at the Anchorage summit still stand, Peskov said on Wednesday, dismissing "
+          "claims of a new Ukraine plan as speculation.")  # fmt: skip
+
+
+def test_a_reaction_joins_the_story_it_answers() -> None:
+    """A denial shares few words with the leak (its point is the link): reacting to news that several
+    outlets carried pulls it in; the same words as news of their own, or before the story, or after
+    a single outlet's report, do not."""
+    assert reacts(*DENIAL) and not reacts("Envoys draft a plan", "Two envoys drafted a 28-point plan, officials said.")
+
+    def leak(outlets: tuple[str, ...]) -> tuple[Stream, int]:
+        stream = Stream()
+        _background(stream)
+        stories = {stream.add(*LEAK, 10 * HOUR + n, outlet=outlet) for n, outlet in enumerate(outlets)}
+        assert len(stories) == 1
+        return stream, stories.pop()
+
+    for reaction, outlets, joins in (
+        (False, ("Axios", "Reuters", "FT"), False),
+        (True, ("Axios", "Reuters", "FT"), True),
+        (True, ("Axios",), False),  # one outlet's scoop is not yet news a denial answers
+    ):
+        stream, story = leak(outlets)
+        found, _ = stream.index.assign(report_features(*DENIAL), 12 * HOUR, (), reaction)
+        assert (found == story) is joins, (reaction, outlets)
+    # No story before it: a reaction has nothing to answer.
+    stream, story = leak(("Axios", "Reuters", "FT"))
+    like = stream.index.likeness(story, stream.index.vectors(report_features(*DENIAL)), 9 * HOUR, (), True)
+    assert not like.reaction
+
+
+def test_a_reaction_to_other_news_stays_apart() -> None:
+    """The bonus needs a shared name and some likeness besides: a council denying that its housing plan
+    was drafted in secret is no Kremlin denial."""
+    stream = Stream()
+    _background(stream)
+    story = {stream.add(*LEAK, 10 * HOUR + n, outlet=o) for n, o in enumerate(("Axios", "Reuters", "FT"))}.pop()
+    council = ("Council denies housing plan was drafted in secret",
+               "The council rejected claims that its housing plan was drafted behind closed doors.")  # fmt: skip
+    found, _ = stream.index.assign(report_features(*council), 12 * HOUR, (), reacts(*council))
+    assert reacts(*council) and found != story

@@ -11,7 +11,10 @@ bag-of-words cosine:
 - a dateline year that the story's datelines never name is a veto in all but name (the earthquake
   of 4 August 2013 is not the earthquake of 2008);
 - an explicit link counts: a report that cites an outlet whose report is in the story (a denial of
-  "the Axios report") gets a bonus towards that story.
+  "the Axios report") gets a bonus towards that story, and so does a reaction (a denial, a refusal
+  to comment) towards a story several outlets carried before it;
+- names meet across alphabets (anchors.py): a Russian report of an English story is compared by its
+  names and numbers, since no word of it is in the story.
 
 Deterministic for a given arrival order; incremental (a new report costs a few sparse dot products,
 candidate stories found through an inverted index); no model and no network. Tuned on ECB+'s
@@ -40,6 +43,10 @@ DECAY_DAYS = 2.0  # likeness falls by 1/e for each two days since the story's la
 OTHER_YEAR = 0.5  # the likeness kept when the lead names years and the story names others
 NO_SHARED_NAME = 0.25  # the likeness kept when report and story both name names, and none in common
 CITED_BONUS = 0.2  # added when the report cites an outlet that reported in the story
+REACTION_BONUS = 0.2  # added when the report's headline or lead reacts (a denial) to a story before it
+REACTION_LEAD_WORDS = 40
+REACTION_MIN_LIKENESS = 0.08
+REACTION_MIN_OUTLETS = 3
 DEFAULT_WINDOW_SECONDS = 3 * 24 * 3600  # "over a few days"
 # A story stops taking reports a week after it began: a topic covered every day for a month would
 # otherwise chain into one endless story as its centroid drifts.
@@ -52,6 +59,16 @@ _DATED_YEAR = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?)\s+((?:19|20)\d\d)\b"
 )
 _SECTION = " | "  # between the stored sections; no term holds a "|"
+# A reaction to news already out: a denial, a dismissal, a refusal to comment. Its own words are few
+# ("nothing new since Anchorage") and its link to the story it answers is the point of it.
+_REACTION = re.compile(
+    r"\b(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|brush(?:es|ed|ing)?\s+off|downplay(?:s|ed|ing)?|"
+    r"rebuff(?:s|ed|ing)?|refut(?:e|es|ed|ing)|reject(?:s|ed|ing)?|nothing\s+(?:new|has\s+changed)|"
+    r"no\s+(?:innovations|consultations|official\s+(?:text|information))|"
+    r"(?:declin(?:e|es|ed|ing)|refus(?:e|es|ed|ing))\s+to\s+comment|(?:won't|will\s+not)\s+comment|no\s+comment|"
+    r"stays?\s+silent|unconstructive|not\s+true|fake|false)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,11 @@ def report_features(title: str, text: str) -> ReportFeatures:
     names = key_terms(title, common) + key_terms(opening, common)
     words = terms(title) * TITLE_WEIGHT + terms(opening) + names
     return ReportFeatures(words, names, frozenset(_YEAR.findall(title) + _DATED_YEAR.findall(opening)))
+
+
+def reacts(title: str, text: str) -> bool:
+    """Whether the headline or lead reacts to news already reported (see _REACTION)."""
+    return bool(_REACTION.search(title) or _REACTION.search(lead(text, REACTION_LEAD_WORDS)))
 
 
 def report_terms(title: str, text: str) -> list[str]:
@@ -200,13 +222,16 @@ class Likeness:
     other_year: bool
     cited: bool
     anchors: float = -1.0
+    reaction: bool = False
 
     @property
     def score(self) -> float:
-        return _score(self.words, self.names, self.decay, self.other_year, self.cited, self.anchors)
+        return _score(self.words, self.names, self.decay, self.other_year, self.cited, self.anchors, self.reaction)
 
 
-def _score(words: float, names: float, decay: float, other_year: bool, cited: bool, anchors: float = -1.0) -> float:
+def _score(
+    words: float, names: float, decay: float, other_year: bool, cited: bool, anchors: float = -1.0, reaction: bool = False
+) -> float:
     """names: -1 when the report or the story names no names (the names part then does not count);
     anchors: the names' likeness across alphabets, -1 when report and story are in one alphabet."""
     base = (1 - NAME_WEIGHT) * words + NAME_WEIGHT * names if names >= 0 else words
@@ -214,7 +239,7 @@ def _score(words: float, names: float, decay: float, other_year: bool, cited: bo
     # In another alphabet the words cannot meet; the people, places and figures still can.
     base = max(base, anchors)
     base *= OTHER_YEAR if other_year else 1.0
-    return (base + (CITED_BONUS if cited else 0.0)) * decay
+    return (base + (CITED_BONUS if cited else 0.0) + (REACTION_BONUS if reaction else 0.0)) * decay
 
 
 def _weigh(items: list[str], df: Counter[str], docs: int) -> Vector:
@@ -274,23 +299,33 @@ class StoryIndex:
             _weigh(anchor_keys(features.names), self.anchor_df, self.docs),
         )
 
-    def likeness(self, story_id: int, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness:
-        return Likeness(story_id, *self._parts(self.stories[story_id], vec, published, cites))
+    def likeness(
+        self, story_id: int, vec: Vectors, published: float, cites: Iterable[str] = (), reaction: bool = False
+    ) -> Likeness:
+        return Likeness(story_id, *self._parts(self.stories[story_id], vec, published, cites, reaction))
 
     @staticmethod
     def _parts(
-        story: _Story, vec: Vectors, published: float, cites: Iterable[str]
-    ) -> tuple[float, float, float, bool, bool, float]:
+        story: _Story, vec: Vectors, published: float, cites: Iterable[str], reaction: bool = False
+    ) -> tuple[float, float, float, bool, bool, float, bool]:
         names = story.names.cosine(vec.names) if vec.names and story.names.norm2 > 0 else -1.0
         gap_days = max(0.0, published - story.last) / 86400 if story.size else 0.0
         across = -1.0 if story.written_in(vec.script) else story.anchors.cosine(vec.anchors)
+        words = story.words.cosine(vec.words)
         return (
-            story.words.cosine(vec.words),
+            words,
             names,
             math.exp(-gap_days / DECAY_DAYS),
             bool(vec.years and story.years and not vec.years.intersection(story.years)),
             any(outlet in story.outlets for outlet in cites),
             across,
+            # A reaction answers news already out (reported by several outlets), names some of its
+            # people, places or figures, and shares some of its words besides.
+            reaction
+            and story.first < published
+            and len(story.outlets) >= REACTION_MIN_OUTLETS
+            and max(names, across) > 0
+            and max(words, across) >= REACTION_MIN_LIKENESS,
         )
 
     def candidates(self, vec: Vectors) -> set[int]:
@@ -319,7 +354,7 @@ class StoryIndex:
                         found |= stories
         return found
 
-    def best(self, vec: Vectors, published: float, cites: Iterable[str] = ()) -> Likeness | None:
+    def best(self, vec: Vectors, published: float, cites: Iterable[str] = (), reaction: bool = False) -> Likeness | None:
         """The most similar story within the time window."""
         cited = frozenset(cites)
         found: int | None = None
@@ -331,10 +366,10 @@ class StoryIndex:
                 continue
             if published > first + MAX_STORY_SPAN_SECONDS:
                 continue
-            score = _score(*self._parts(story, vec, published, cited))
+            score = _score(*self._parts(story, vec, published, cited, reaction))
             if score > top:
                 found, top = story_id, score
-        return None if found is None else self.likeness(found, vec, published, cited)
+        return None if found is None else self.likeness(found, vec, published, cited, reaction)
 
     def add(self, story_id: int, vec: Vectors, published: float, outlet: str | None = None) -> None:
         story = self.stories.setdefault(story_id, _Story())
@@ -394,9 +429,12 @@ class StoryIndex:
                 stories.discard(old)
                 stories.add(new)
 
-    def assign(self, features: ReportFeatures, published: float, cites: Iterable[str] = ()) -> tuple[int | None, Vectors]:
-        """The story a new report joins (None: it starts one), and its vectors for `add`."""
+    def assign(
+        self, features: ReportFeatures, published: float, cites: Iterable[str] = (), reaction: bool = False
+    ) -> tuple[int | None, Vectors]:
+        """The story a new report joins (None: it starts one), and its vectors for `add`.
+        `reaction`: the report reacts to news already out (reacts())."""
         self.observe(features)
         vec = self.vectors(features)
-        like = self.best(vec, published, cites)
+        like = self.best(vec, published, cites, reaction)
         return (like.story_id if like is not None and like.score >= self.threshold else None), vec

@@ -35,6 +35,7 @@ from planwatch.stories.grouping import (
     decode_vectors,
     encode_features,
     encode_vectors,
+    reacts,
     report_features,
 )
 from planwatch.stories.outlets import OutletRegistry, registry
@@ -296,7 +297,7 @@ def analyse_batch(
             vec = index.vectors(features)
             story_id, copy_of = old.story_id, old.copy_of
         else:
-            story_id, vec = index.assign(features, published, cites)
+            story_id, vec = index.assign(features, published, cites, reacts(report.title, report.text))
             if story_id is None:
                 story_id = PROVISIONAL + len(founders)
                 founders.append(report.id)
