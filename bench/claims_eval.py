@@ -10,10 +10,15 @@ accuracy of always answering "same claim") and the majority rate, on:
   number, negation, ...) so later work sees which kinds fail;
 - check: bench/data/week_check/claim_pairs.jsonl when present, an independent held-back set; scored
   with the thresholds chosen on week_dev, never used to choose one;
-- ecbplus: sentence pairs from the ECB+ development half (bench/ecbplus.py, read at run time).
+- ecbplus: sentence pairs from the ECB+ development half (bench/ecbplus.py, read at run time);
+  ecb-unfit: those of its pairs within topics numbered 3 mod 4, which the claim model was not
+  fitted on (bench/fit_claim_model.py fits on topics 1 mod 4 and week_dev).
 
 Matchers:
 
+- claims: the claim layer's matcher (planwatch/claims/match.py): vetoes, then a logistic model over
+  TF-IDF cosine, IDF-weighted overlap, character 4-grams, names, figures and polarity; its threshold
+  is the model's own (chosen when it was fitted, on week_dev).
 - planwatch: today's matcher. There is no standalone "same claim" function: summarize.py decides it
   inline (`_point`: another outlet's sentence supports a point when `_cos(s.vec, chosen.vec) >=
   SAME_CLAIM`; `_pick` uses the same cosine against REDUNDANT, also 0.3, to call two points one). So
@@ -65,6 +70,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.ecbplus import DEFAULT_DIR, Document, load
+from planwatch.claims.match import ClaimMatcher, default_model
 from planwatch.stories import summarize
 from planwatch.stories.text import STOPWORDS, words
 
@@ -132,7 +138,20 @@ def jaccard(a: str, b: str) -> float:
     return len(left & right) / len(union) if union else 0.0
 
 
+def claim_model(sentences: Sequence[str]) -> Scorer:
+    """The claim layer's matcher (planwatch.claims.match): the model's probability, 0 when a veto
+    decides the pair; same claim at the model's own threshold."""
+    matcher = ClaimMatcher(sentences)
+
+    def scorer(a: str, b: str) -> float:
+        judged = matcher.judge(a, b)
+        return 0.0 if judged.veto is not None else judged.probability
+
+    return scorer
+
+
 MATCHERS: tuple[Matcher, ...] = (
+    Matcher("claims", claim_model, default_model().threshold),
     Matcher("planwatch", planwatch_cosine, summarize.SAME_CLAIM),
     Matcher("jaccard", plain(jaccard)),
 )
@@ -500,7 +519,11 @@ def main(argv: list[str] | None = None) -> int:
                 raise BenchError(f"ECB+ development half not found at {args.dir} (pass --no-ecbplus to score the week only)")
             docs = load(args.dir)
             ecb = ecb_pairs(annotated_sentences(docs, args.dir), args.size, args.seed)
-            datasets.append(ecb_dataset(ecb, docs))
+            whole = ecb_dataset(ecb, docs)
+            datasets.append(whole)
+            # The claim model was fitted on topics 1 mod 4 (bench/fit_claim_model.py): the others' pairs apart.
+            unseen = tuple(p for p in whole.pairs if p.context != ALL_TOPICS and int(p.context) % 4 == 3)
+            datasets.append(DataSet("ecb-unfit", unseen, whole.contexts))
         thresholds, results = run(datasets, MATCHERS, dev)
     except BenchError as exc:
         print(f"claims_eval: {exc}", file=sys.stderr)
