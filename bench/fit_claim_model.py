@@ -35,7 +35,7 @@ from bench.ecbplus import DEFAULT_DIR, load
 from planwatch.claims.match import MODEL_FILE, PairFeatures, pair_features
 from planwatch.resources import data_file
 
-PRECISION = 0.95
+PRECISION = 0.98
 L2 = 0.001
 STEPS = 4000
 RATE = 4.0

@@ -26,7 +26,7 @@ from planwatch.store.stories import AnalysedReport
 TITLE, DESCRIPTION, FIELDS, FIELD_NAME, FIELD_VALUE, FOOTER, TOTAL = 256, 4096, 25, 256, 1024, 2048, 6000
 COLOUR = discord.Colour(0x2B6CB0)
 LABELS = {"corroborated": "✅ corroborated", "single-source": "☑️ single source", "denied": "⛔ denied",
-          "unconfirmed": "❔ unconfirmed"}  # fmt: skip
+          "unconfirmed": "❔ unconfirmed", "disputed": "⚖️ disputed"}  # fmt: skip
 STATUS = {"ok": "🟢 ok", "new": "⚪ new", "failing": "🟠 failing", "paused": "🔴 paused"}
 PAGE_STORIES = 4  # stories per page of /sources
 PAGE_LINES = 12  # lines per page of /timeline
@@ -124,12 +124,23 @@ def summary_embed(result: Summary) -> discord.Embed:
         footer="Every point is a sentence taken from a report. Labels count independent outlets.",
     )
     for number, point in enumerate(result.points, start=1):
-        outlets = ", ".join(s.outlet for s in point.sources) or "unknown outlet"
+        outlets = ", ".join(s.outlet for s in point.origins) or "no outlet on its own reporting"
+        if point.relays:
+            outlets += f" (+{plural(len(point.relays), 'relay')})"
         name = f"{number}. {LABELS[point.label]} · {outlets}"
         links = " · ".join(link(s.outlet, s.url, 60) for s in point.sources[:4])
-        earliest = min((s.first_seen_at for s in point.sources if s.first_seen_at), default=None)
-        tail = f"\n{links} · first seen {when(earliest)}"
-        value = clean(point.text, FIELD_VALUE - min(len(tail), 500) - 1) + tail[: FIELD_VALUE - 1]
+        first = f" · first {clean(point.first_outlet, 60)}" if point.first_outlet else ""
+        approx = "~" if point.estimated else ""
+        since = f"since {approx}{when(point.first_published_at)}{first}" if point.first_published_at else "time unknown"
+        extra = ""
+        if point.denies:
+            extra = f"\nDenies: {clean(point.denies, 200)}"
+        for version in point.versions:
+            said = ", ".join(s.outlet for s in version.origins) or "relayed only"
+            newest = " (newest)" if version.newest else ""
+            extra += f"\n• {clean(', '.join(version.values), 40)}{newest}: {clean(said, 120)}"
+        tail = f"{extra}\n{links} · {since}"
+        value = clean(point.text, FIELD_VALUE - min(len(tail), 700) - 1) + tail[: FIELD_VALUE - 1]
         embed.add_field(name=clean(name, FIELD_NAME), value=value[:FIELD_VALUE], inline=False)
     return fit(embed)
 

@@ -16,11 +16,11 @@ from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
 from planwatch.store.subscribers import Subscriber
 from planwatch.stories.refresh import refresh_stories
-from planwatch.stories.summarize import PointSource, summarize_reports
+from planwatch.stories.summarize import Point, PointSource, summarize_reports
 
 MAX_STORIES = 10  # per topic in a mail; the rest are counted ("and N more")
 LABEL_TEXT = {"corroborated": "Corroborated", "single-source": "Single source", "denied": "Denied",
-              "unconfirmed": "Unconfirmed"}  # fmt: skip
+              "unconfirmed": "Unconfirmed", "disputed": "Disputed"}  # fmt: skip
 
 
 def web_url(url: str | None) -> str | None:
@@ -93,6 +93,12 @@ def _point_sources(sources: list[PointSource], published: dict[tuple[str, str | 
     ]  # fmt: skip
 
 
+def _label_text(point: Point) -> str:
+    """ "Corroborated · 3 outlets on their own reporting, 4 relays": relays never count as sources."""
+    text = f"{LABEL_TEXT[point.label]} · {plural(len(point.origins), 'outlet')}"
+    return text + (f", {plural(len(point.relays), 'relay')}" if point.relays else "")
+
+
 async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str, Any]:
     reports = await store.stories.topic_reports_seen(topic.id, window.start, window.end)
     groups = group_stories(reports)
@@ -118,8 +124,25 @@ async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str,
             {
                 "text": p.text,
                 "label": p.label,
-                "label_text": f"{LABEL_TEXT[p.label]} · {plural(len(p.sources), 'outlet')}",
+                "label_text": _label_text(p),
                 "sources": _point_sources(p.sources, published, window.zone),
+                "since_label": (
+                    ("~" if p.estimated else "") + local_label(p.first_published_at, window.zone)
+                    if p.first_published_at
+                    else None
+                ),
+                "first_outlet": p.first_outlet,
+                "denies": p.denies,
+                "versions": [
+                    {
+                        "text": v.text,
+                        "values": ", ".join(v.values),
+                        "newest": v.newest,
+                        "origins": ", ".join(o.outlet for o in v.origins) or "relayed only",
+                        "since_label": local_label(v.first_published_at, window.zone) if v.first_published_at else None,
+                    }
+                    for v in p.versions
+                ],
             }
             for p in points
         ],

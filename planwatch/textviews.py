@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from planwatch.services.stories import SearchHit, SourceList, Summary, Timeline, plural
 from planwatch.store.stories import AnalysedReport
+from planwatch.stories.summarize import PointSource
 from planwatch.timeutil import to_db
 
 LABELS = {
@@ -11,6 +14,7 @@ LABELS = {
     "single-source": "single source",
     "denied": "DENIED",
     "unconfirmed": "unconfirmed",
+    "disputed": "DISPUTED",
 }
 
 
@@ -19,15 +23,36 @@ def _when(report: AnalysedReport) -> str:
     return f"{estimated}{report.published_at:%Y-%m-%d %H:%M}Z"
 
 
+def _stamp(moment: datetime | None, estimated: bool) -> str:
+    return f"{'~' if estimated else ''}{moment:%Y-%m-%d %H:%M}Z" if moment else "unknown time"
+
+
+def _carriers(origins: list[PointSource], relays: list[PointSource]) -> str:
+    said = ", ".join(s.outlet for s in origins) or "no outlet on its own reporting"
+    if relays:
+        relayed = ", ".join(f"{s.outlet} (from {s.via})" if s.via else s.outlet for s in relays)
+        said += f"; relayed by {plural(len(relays), 'outlet')}: {relayed}"
+    return said
+
+
 def summary_text(result: Summary) -> str:
     lines = [result.header]
     if not result.points:
         return "\n".join(lines)
     for point in result.points:
-        outlets = ", ".join(s.outlet for s in point.sources) or "unknown outlet"
-        earliest = min((s.first_seen_at for s in point.sources if s.first_seen_at), default=None)
-        since = f", since {earliest:%Y-%m-%d %H:%M}Z" if earliest else ""
-        lines.append(f"\n* [{LABELS[point.label]}] {point.text}\n  reported by {outlets}{since}")
+        since = ""
+        if point.first_published_at:
+            first = point.first_outlet or "unknown outlet"
+            since = f", since {_stamp(point.first_published_at, point.estimated)} ({first} first)"
+        lines.append(f"\n* [{LABELS[point.label]}] {point.text}\n  reported by {_carriers(point.origins, point.relays)}{since}")
+        if point.denies:
+            lines.append(f"  denies: {point.denies}")
+        for version in point.versions:
+            newest = " (newest)" if version.newest else ""
+            lines.append(
+                f"  version {', '.join(version.values)}{newest}: {_carriers(version.origins, version.relays)},"
+                f" since {_stamp(version.first_published_at, version.estimated)}: {version.text}"
+            )
         lines.extend(f"    {s.outlet}: {s.url}" for s in point.sources if s.url)
     return "\n".join(lines)
 

@@ -17,12 +17,12 @@ from planwatch.services.topics import add_topic
 from planwatch.store import Store
 from planwatch.stories.refresh import refresh_stories
 from planwatch.stories.summarize import summarize_texts
-from planwatch.timeutil import utcnow
+from planwatch.timeutil import to_db, utcnow
 
 REPO = Path(__file__).resolve().parent.parent
 TOPIC = "ukraine-peace-plan"
 WINDOW = timedelta(hours=48)
-LABELS = {"corroborated", "single-source", "denied", "unconfirmed"}
+LABELS = {"corroborated", "single-source", "denied", "unconfirmed", "disputed"}
 
 
 def by_title(listing: stories.SourceList, prefix: str) -> stories.SourceEntry:
@@ -78,19 +78,35 @@ async def test_summary_points_labels_and_sources(demo_store: Store) -> None:
     texts = {r.text for r in await demo_store.reports.recent(limit=100)} | {
         r.title for r in await demo_store.reports.recent(limit=100)
     }
+    published = {r.url: r.published_at for r in await demo_store.reports.recent(limit=100)}
     for point in data["points"]:
         assert point["label"] in LABELS
         assert any(point["text"] in t for t in texts), point["text"]  # extractive: taken from a report
         assert point["sources"] and all(s["outlet"] and s["url"] and s["first_seen_at"] for s in point["sources"])
+        assert [s["outlet"] for s in point["sources"]] == [s["outlet"] for s in point["origins"] + point["relays"]]
+        assert all(s["role"] == "origin" for s in point["origins"]) and all(s["role"] != "origin" for s in point["relays"])
+        credited = {s["via"] for s in point["relays"] if s["role"] == "relay" and s["via"]}
+        independent = {s["outlet"] for s in point["origins"]} | credited
         if point["label"] == "corroborated":
-            assert len({s["outlet"] for s in point["sources"]}) >= 2
+            assert len(independent) >= 2
+        if point["label"] == "single-source":
+            assert len(independent) <= 1
+        # "since" is a publication time of one of its outlets' reports, not when Planwatch polled.
+        timed = point["origins"] or point["relays"]
+        assert point["first_published_at"] in {to_db(published[s["url"]]) for s in timed}
     labels = Counter(p["label"] for p in data["points"])
-    assert labels["denied"] >= 1  # the Kremlin's denial surfaces
+    assert labels["denied"] == 1  # the Kremlin's denial surfaces, once
     denial = next(p for p in data["points"] if p["label"] == "denied")
     assert "Kremlin" in denial["text"] or "Peskov" in denial["text"]
-    # The copy never makes a claim corroborated.
+    assert denial["denies"] and "28-point" in denial["denies"]  # it says what it denies: the leak
+    # The revised figure: 28 points on day one, 19 after the Swiss talks, the newer marked.
+    disputed = next(p for p in data["points"] if p["label"] == "disputed")
+    values = {tuple(v["values"]): v for v in disputed["versions"]}
+    assert set(values) == {("28",), ("19",)} and values[("19",)]["newest"] and not values[("28",)]["newest"]
+    assert values[("28",)]["first_published_at"] < values[("19",)]["first_published_at"]
+    # A copy relays its original: never an origin.
     for point in data["points"]:
-        assert "The Harbour Post" not in {s["outlet"] for s in point["sources"]} or point["label"] != "corroborated"
+        assert "The Harbour Post" not in {s["outlet"] for s in point["origins"] if "ft-draft" in (s["url"] or "")}
 
 
 async def test_timeline_shows_first_report_joins_copies_changes_and_denials(demo_store: Store, settings: Settings) -> None:

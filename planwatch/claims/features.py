@@ -50,7 +50,8 @@ _NEGATION = re.compile(r"\b(?:not|no|never|nothing|none|neither|nor|without|не
 # A denial: it states that another claim is wrong, so it is never that claim.
 _DENIAL = re.compile(
     r"\b(?:den(?:y|ies|ied|ying)|dismiss(?:es|ed|ing)?|reject(?:s|ed|ing)?|refut(?:e|es|ed|ing)|rebuff(?:s|ed)?|"
-    r"false|fake|untrue|nothing\s+new|no\s+(?:new|innovations)|опроверг\w*|спростува\w*)\b",
+    r"false|fake|untrue|nothing\s+new|no\s+[«\"“']?(?:new|innovations)|brush\w*\s+aside|play\w*\s+down|downplay\w*|"
+    r"опроверг\w*|спростува\w*)\b",
     re.I,
 )
 _UNCONFIRMED = re.compile(
@@ -106,6 +107,7 @@ class ClaimText:
     grams: frozenset[str]
     names: frozenset[str]  # anchor keys of the names, outlets left out
     quantities: frozenset[str]
+    figure_context: frozenset[str]  # terms beside the figures: what they count ("army", "point")
     negated: bool
     denial: bool
     unconfirmed: bool
@@ -131,6 +133,33 @@ def quantities(text: str) -> frozenset[str]:
         elif "-" in word and word.split("-", 1)[0] in _NUMBER_WORDS:  # "nineteen-point"
             found.add(str(_NUMBER_WORDS[word.split("-", 1)[0]]))
     return frozenset(found)
+
+
+# Predicates of a change, not what is counted: "cut the army by half" and "cut the plan to 19 points"
+# are about different things.
+_NOT_CONTEXT = frozenset({"cut", "cap", "say", "plan"})
+CONTEXT_WORDS = 3
+
+
+def figure_context(text: str) -> frozenset[str]:
+    """The terms within CONTEXT_WORDS of each figure (and a figure's own unit: the "point" of
+    "28-point"), so that two figures are compared only when they count the same thing."""
+    tokens = words(text)
+    out: set[str] = set()
+    for index, token in enumerate(tokens):
+        lowered = token.lower()
+        if not (any(c.isdigit() for c in token) or lowered in _QUANTITY_WORDS or lowered.split("-", 1)[0] in _NUMBER_WORDS):
+            continue
+        if "-" in lowered:
+            out.add(_SYNONYMS.get(stem(lowered.rsplit("-", 1)[1]), stem(lowered.rsplit("-", 1)[1])))
+        for near in tokens[max(0, index - CONTEXT_WORDS) : index + CONTEXT_WORDS + 1]:
+            if near is token or any(c.isdigit() for c in near):
+                continue
+            for term in terms(near):
+                folded = _SYNONYMS.get(term, term)
+                if folded not in _NOT_CONTEXT:
+                    out.add(folded)
+    return frozenset(out - _NOT_CONTEXT)
 
 
 def _grams(content: Iterable[str]) -> frozenset[str]:
@@ -178,6 +207,7 @@ def read(text: str, name_words: frozenset[str] = frozenset(), outlets: OutletReg
         grams=_grams(content),
         names=names(text, name_words, outlets),
         quantities=quantities(text),
+        figure_context=figure_context(text),
         negated=bool(_NEGATION.search(text)),
         denial=bool(_DENIAL.search(text)),
         unconfirmed=bool(_UNCONFIRMED.search(text)),

@@ -46,9 +46,9 @@ class PairFeatures:
     weighted_overlap: float  # IDF-weighted Jaccard of the term sets
     grams: float  # Jaccard of the content words' character 4-grams
     gram_containment: float  # share of the smaller sentence's grams in the other
-    shared_names: float  # names in common, up to three
+    shared_names: float  # names in common, each by its rarity in the collection, up to two
     names_apart: float  # both name names, and none in common
-    shared_figure: float  # a quantity in common
+    shared_figure: float  # a quantity in common, by its rarity in the collection
     one_figure: float  # one states a quantity, the other none
     across_alphabets: float  # the two are written in different alphabets (their words cannot meet)
     polarity_apart: float  # one negates something, the other nothing
@@ -108,7 +108,10 @@ class ClaimMatcher:
         self._read: dict[str, ClaimText] = {}
         df: Counter[str] = Counter()
         for sentence in collection:
-            df.update(self.read(sentence).terms)
+            claim = self.read(sentence)
+            df.update(claim.terms)
+            df.update(f"name:{n}" for n in claim.names)
+            df.update(f"figure:{q}" for q in claim.quantities)
         self._df = df
         self._docs = len(collection)
 
@@ -121,6 +124,11 @@ class ClaimMatcher:
     def _idf(self, term: str) -> float:
         return math.log((self._docs + 1) / (self._df.get(term, 0) + 1)) + 1.0
 
+    def _rarity(self, key: str) -> float:
+        """In [0, 1]: 1 for a name or figure no other sentence has, ~0 for one nearly all have (the
+        story's "28-point", its "Ukraine"): sharing it says little."""
+        return math.log((self._docs + 1) / (self._df.get(key, 0) + 1)) / math.log(self._docs + 2)
+
     def features(self, a: ClaimText, b: ClaimText) -> PairFeatures:
         shared_terms = a.terms & b.terms
         idf_a = {t: self._idf(t) for t in a.terms}
@@ -132,15 +140,18 @@ class ClaimMatcher:
         shared_grams = len(a.grams & b.grams)
         grams = shared_grams / (len(a.grams | b.grams) or 1)
         containment = shared_grams / (min(len(a.grams), len(b.grams)) or 1)
-        shared_names = len(a.names & b.names)
+        shared = a.names & b.names
+        shared_names = len(shared)
+        names_weight = sum(self._rarity(f"name:{n}") for n in shared)
+        figures = [self._rarity(f"figure:{q}") for q in a.quantities & b.quantities]
         return PairFeatures(
             cosine=cosine,
             weighted_overlap=overlap,
             grams=grams,
             gram_containment=containment,
-            shared_names=min(shared_names, 3) / 3,
+            shared_names=min(names_weight, 2.0) / 2,
             names_apart=float(bool(a.names and b.names and not shared_names)),
-            shared_figure=float(bool(a.quantities & b.quantities)),
+            shared_figure=max(figures, default=0.0),
             one_figure=float(bool(a.quantities) != bool(b.quantities)),
             across_alphabets=float(a.script != b.script),
             polarity_apart=float(a.negated != b.negated),

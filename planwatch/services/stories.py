@@ -21,7 +21,7 @@ from planwatch.services.topics import GLOBAL_SCOPE
 from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
 from planwatch.stories.refresh import current_analysis
-from planwatch.stories.summarize import Point, SourceDoc, summarize_reports
+from planwatch.stories.summarize import Point, PointSource, SourceDoc, summarize_reports
 from planwatch.timeutil import to_db, utcnow
 from planwatch.topics.query import compile_query
 
@@ -229,13 +229,24 @@ class Summary:
                 {
                     "text": p.text,
                     "label": p.label,
-                    "sources": [
+                    "sources": [_source_json(s) for s in p.sources],
+                    "origins": [_source_json(s) for s in p.origins],
+                    "relays": [_source_json(s) for s in p.relays],
+                    "first_published_at": _db_time(p.first_published_at),
+                    "first_outlet": p.first_outlet,
+                    "estimated": p.estimated,
+                    "denies": p.denies,
+                    "versions": [
                         {
-                            "outlet": s.outlet,
-                            "url": s.url,
-                            "first_seen_at": to_db(s.first_seen_at) if s.first_seen_at else None,
+                            "text": v.text,
+                            "values": v.values,
+                            "origins": [_source_json(s) for s in v.origins],
+                            "relays": [_source_json(s) for s in v.relays],
+                            "first_published_at": _db_time(v.first_published_at),
+                            "estimated": v.estimated,
+                            "newest": v.newest,
                         }
-                        for s in p.sources
+                        for v in p.versions
                     ],
                 }
                 for p in self.points
@@ -243,9 +254,19 @@ class Summary:
         }
 
 
+def _db_time(moment: datetime | None) -> str | None:
+    return to_db(moment) if moment else None
+
+
+def _source_json(s: PointSource) -> dict[str, Any]:
+    return {"outlet": s.outlet, "url": s.url, "first_seen_at": _db_time(s.first_seen_at),
+            "published_at": _db_time(s.published_at), "role": s.role, "via": s.via, "estimated": s.estimated}  # fmt: skip
+
+
 def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
     """The reports a summary reads: the most widely reported stories, a bounded number of reports each."""
     groups = group_stories(reports)[:MAX_SUMMARY_STORIES]
+    outlet_of = {r.id: r.outlet for r in reports}
     docs: list[SourceDoc] = []
     for group in groups:
         seen_outlets: set[str] = set()
@@ -256,7 +277,13 @@ def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
                 picked.append(entry.report)
         picked += [e.report for e in group.sources if e.report not in picked]
         for r in picked[:MAX_REPORTS_PER_STORY]:
-            docs.append(SourceDoc(r.title, r.text, r.outlet, r.url, r.first_seen_at, r.copy_of is None))
+            docs.append(
+                SourceDoc(
+                    r.title, r.text, r.outlet, r.url, r.first_seen_at, r.copy_of is None,
+                    published_at=r.published_at, published_estimated=r.published_estimated,
+                    copy_of_outlet=outlet_of.get(r.copy_of) if r.copy_of is not None else None,
+                )
+            )  # fmt: skip
     return docs
 
 

@@ -14,11 +14,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
+from planwatch.claims.points import ClaimPicker, Label, Point, PointSource, pick
 from planwatch.stories.text import concreteness, split_sentences, terms, words
 
-Label = Literal["corroborated", "single-source", "denied", "unconfirmed"]
+__all__ = ["Label", "Point", "PointSource", "SourceDoc", "summarize_reports", "summarize_texts"]
 
 LEAD_SENTENCES = 8  # sentences of each report considered (plus its headline when it has no text)
 MIN_WORDS, MAX_WORDS = 8, 55
@@ -26,14 +26,16 @@ REDUNDANT = 0.3  # cosine above which a sentence says what a chosen one already 
 # Weights of a sentence's score (tuned on bench/data/dev_clusters.jsonl; see bench/summary_eval.py).
 W_CENTROID, W_SUPPORT, W_POSITION, W_CONCRETE = 0.9, 1.2, 0.2, 0.12
 POSITION_DECAY = 0.4
-SAME_CLAIM = 0.3  # cosine above which another outlet's sentence supports a point
+SAME_CLAIM = 0.3  # cosine above which another outlet's sentence supported a point (before the claim layer)
+NEAR_DUPLICATE = 0.5  # cosine above which two sentences are one point whatever the claim matcher says
 
 _DENIAL = re.compile(
     r"\b(?:denied|denies|deny|denying|dismissed|dismisses|rejected|rejects|refuted|refutes|"
     r"categorically|disputed|disputes)\b.{0,120}\b(?:report\w*|plan\w*|proposal\w*|claim\w*|allegation\w*|"
     r"innovation\w*|talks|negotiat\w*|existence|deal\w*|story|stories|leak\w*)\b"
-    r"|\b(?:there\s+(?:are|were|had\s+been|have\s+been)|said|says)\s+no\s+(?:new\s+)?(?:proposals|plans?|innovations)\b"
-    r"|\bno\s+new\s+(?:proposals|plans?|innovations)\b"
+    r"|\b(?:there\s+(?:are|were|had\s+been|have\s+been)|said|says)\s+no\s+[«\"“']?(?:new\s+)?(?:proposals|plans?|innovations)\b"
+    r"|\bno\s+(?:new\s+)?[«\"“']?(?:new\s+)?(?:proposals|plans?|innovations)\b"
+    r"|\b(?:brush\w*\s+aside|play\w*\s+down|downplay\w*)\b.{0,80}\b(?:report\w*|plan\w*|claim\w*|leak\w*|framework\w*)\b"
     r"|\b(?:fake|false|fabricat\w+|not\s+true|baseless|hoax)\b",
     re.I,
 )
@@ -57,21 +59,9 @@ class SourceDoc:
     url: str | None = None
     first_seen_at: datetime | None = None
     independent: bool = True  # False for a copy of another report: it supports nothing on its own
-
-
-@dataclass(frozen=True, slots=True)
-class PointSource:
-    outlet: str
-    url: str | None
-    first_seen_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Point:
-    text: str
-    label: Label
-    sources: list[PointSource]
-    score: float
+    published_at: datetime | None = None  # the feed's date; None: it gave none
+    published_estimated: bool = False
+    copy_of_outlet: str | None = None  # for a copy: its original's outlet, whom it relays
 
 
 @dataclass(slots=True)
@@ -186,38 +176,22 @@ def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) 
 
 
 def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_points: int = 3) -> list[Point]:
-    """3 to 7 labelled points with their outlets; denials and unconfirmed statements always surface."""
+    """3 to 7 points, one claim each, with origins, relays, labels and times (planwatch.claims.points);
+    denials and unconfirmed statements always surface."""
     sentences = _candidates(docs)
     if not sentences:
         return []
     _vectorize(sentences)
     _score(sentences, docs)
-    ranked = sorted(sentences, key=lambda s: (-s.score, s.doc, s.position))
-    special = {label: next((s for s in ranked if _classify(s.text) == label), None) for label in ("denied", "unconfirmed")}
-    reserved = [s for s in special.values() if s is not None]
-    chosen = _pick(ranked, max(max_points - len(reserved), min_points), [])
-    for s in reserved:
-        if s not in chosen and all(_cos(s.vec, c.vec) < 0.8 for c in chosen):
-            chosen.append(s)
-    chosen = chosen[:max_points]
-    points = [_point(s, sentences, docs) for s in chosen]
-    return sorted(points, key=lambda p: -p.score)
+    order = sorted(range(len(sentences)), key=lambda i: (-sentences[i].score, sentences[i].doc, sentences[i].position))
+    kinds: dict[int, Label] = {}
+    for index, sentence in enumerate(sentences):
+        kind = _classify(sentence.text)
+        if kind is not None:
+            kinds[index] = kind
 
+    def redundant(a: int, b: int) -> bool:
+        return _cos(sentences[a].vec, sentences[b].vec) >= NEAR_DUPLICATE
 
-def _point(chosen: _Sentence, sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> Point:
-    supporting: dict[str, PointSource] = {}
-    for s in [chosen, *sentences]:
-        doc = docs[s.doc]
-        if not doc.outlet or not doc.independent:
-            continue
-        if s is not chosen and (s.doc == chosen.doc or _cos(s.vec, chosen.vec) < SAME_CLAIM):
-            continue
-        known = supporting.get(doc.outlet)
-        if known is None or (doc.first_seen_at and known.first_seen_at and doc.first_seen_at < known.first_seen_at):
-            supporting[doc.outlet] = PointSource(doc.outlet, doc.url, doc.first_seen_at)
-    if not docs[chosen.doc].independent and docs[chosen.doc].outlet:
-        copy = docs[chosen.doc]
-        supporting.setdefault(copy.outlet or "", PointSource(copy.outlet or "", copy.url, copy.first_seen_at))
-    sources = sorted(supporting.values(), key=lambda p: (p.first_seen_at is None, p.first_seen_at or 0, p.outlet))
-    label = _classify(chosen.text) or ("corroborated" if len(sources) >= 2 else "single-source")
-    return Point(chosen.text, label, sources, chosen.score)
+    picker = ClaimPicker(sentences, docs)
+    return pick(picker, order, kinds, max_points=max_points, min_points=min_points, redundant=redundant)

@@ -1,0 +1,320 @@
+"""Summary points as claims: each point is one claim, with the outlets that carry it split into
+origins and relays, the time it was first published, and its label.
+
+- Points are chosen from the summarizer's ranked sentences, a claim at a time: a sentence that
+  states a claim already chosen (in any wording, planwatch.claims.match) is never a second point.
+- A claim's carriers are every sentence of the collection the matcher calls the same claim (its
+  members), each read for its role (attribution.py); `corroborated` needs two origins.
+- A denial is a point of its own, labelled `denied`, saying what it denies (the claim it is most
+  like past the denial veto); it is never also a corroborated twin of that claim.
+- Sentences that give another figure for the same thing (the matcher's figures veto, otherwise
+  alike) are versions of one `disputed` point, each with its origins and first time, the newest
+  marked.
+- "since" is the earliest publication time among the origins (first seen, marked estimated, only
+  when a feed gave no date)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from planwatch.claims.attribution import Carrier, Role, merge, role_of
+from planwatch.claims.match import ClaimMatcher, Veto
+from planwatch.stories.outlets import OutletRegistry, registry
+
+Label = Literal["corroborated", "single-source", "denied", "unconfirmed", "disputed"]
+
+DISPUTE_LIKENESS = 0.55  # model probability (past the figures veto) at which two figures are versions of one
+MEMBERS_COMPARED = 6  # a claim's best sentences compared when looking for its versions or its denials
+ATTACH_LIKENESS = 0.3  # model probability (past the denial veto) at which a denial is about a claim
+COMMON_SHARE = 0.3  # a term in more of the collection's sentences than this finds no candidates
+W_ORIGINS = 0.3  # a point's rank gains this per doubling of its independent origins
+
+
+class Candidate(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def doc(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+
+
+class Doc(Protocol):
+    """A report as the summarizer sees it (stories.summarize.SourceDoc)."""
+
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def first_seen_at(self) -> datetime | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def published_estimated(self) -> bool: ...
+    @property
+    def independent(self) -> bool: ...
+    @property
+    def copy_of_outlet(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PointSource:
+    outlet: str
+    url: str | None
+    first_seen_at: datetime | None
+    published_at: datetime | None = None
+    role: str = Role.ORIGIN.value  # origin | relay | copy
+    via: str | None = None  # the outlet a relay or copy credits
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One value of a disputed figure, with who says it and since when."""
+
+    text: str
+    values: list[str]
+    origins: list[PointSource]
+    relays: list[PointSource]
+    first_published_at: datetime | None
+    estimated: bool
+    newest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    text: str
+    label: Label
+    sources: list[PointSource]  # every outlet carrying it: origins first, then relays and copies
+    score: float
+    origins: list[PointSource] = field(default_factory=list)
+    relays: list[PointSource] = field(default_factory=list)
+    first_published_at: datetime | None = None
+    first_outlet: str | None = None
+    estimated: bool = False
+    denies: str | None = None  # for a denial: the claim it denies
+    versions: list[Version] = field(default_factory=list)  # for a disputed point: each value
+
+
+@dataclass(slots=True)
+class _Claim:
+    rep: int  # the sentence that states it best
+    members: list[int]
+    label: Label
+    carriers: list[Carrier] = field(default_factory=list)
+    versions: list[_Claim] = field(default_factory=list)
+    denies: int | None = None
+
+
+class ClaimPicker:
+    """The claims of one collection of candidate sentences (a topic's leading stories)."""
+
+    def __init__(self, sentences: Sequence[Candidate], docs: Sequence[Doc], outlets: OutletRegistry | None = None) -> None:
+        self.sentences = sentences
+        self.docs = docs
+        self.outlets = outlets or registry()
+        self.matcher = ClaimMatcher([s.text for s in sentences], outlets=self.outlets)
+        self.read = [self.matcher.read(s.text) for s in sentences]
+        df: dict[str, int] = {}
+        for claim in self.read:
+            for key in claim.terms | claim.names:
+                df[key] = df.get(key, 0) + 1
+        limit = max(2, int(COMMON_SHARE * len(sentences)))
+        self.postings: dict[str, list[int]] = {}
+        for index, claim in enumerate(self.read):
+            for key in claim.terms | claim.names:
+                if df[key] <= limit:
+                    self.postings.setdefault(key, []).append(index)
+
+    def _neighbours(self, index: int) -> list[int]:
+        """Sentences sharing a not-too-common term or name with this one: the only ones compared."""
+        found: set[int] = set()
+        claim = self.read[index]
+        for key in claim.terms | claim.names:
+            found.update(self.postings.get(key, ()))
+        found.discard(index)
+        return sorted(found)
+
+    def members(self, index: int) -> list[int]:
+        """The sentences stating the claim `index` states. Denials of one thing by one side are one
+        denial however they are worded ("no innovations", "no new proposals"): between two denials
+        that share a name, a lower likeness is enough."""
+        text = self.sentences[index].text
+        mine = self.read[index]
+        out = [index]
+        for other in self._neighbours(index):
+            theirs = self.read[other]
+            if self.sentences[other].text == text:
+                out.append(other)
+                continue
+            judged = self.matcher.judge(text, self.sentences[other].text)
+            if judged.same or (
+                mine.denial and theirs.denial and mine.names & theirs.names and judged.veto is None
+                and judged.probability >= ATTACH_LIKENESS
+            ):  # fmt: skip
+                out.append(other)
+        return out
+
+    def carriers(self, members: Sequence[int]) -> list[Carrier]:
+        found: list[Carrier] = []
+        for index in members:
+            doc = self.docs[self.sentences[index].doc]
+            if not doc.outlet:
+                continue
+            role, via = role_of(
+                self.sentences[index].text, doc.outlet, copy_of_outlet=doc.copy_of_outlet, independent=doc.independent,
+                outlets=self.outlets,
+            )  # fmt: skip
+            found.append(Carrier(doc.outlet, doc.url, role, via, doc.published_at or doc.first_seen_at,
+                                 doc.published_at is None or doc.published_estimated, doc.first_seen_at))  # fmt: skip
+        return merge(found)
+
+    def likeness(self, claim: _Claim, other: int, veto: Veto) -> float:
+        """How like the claim (its best-alike stated sentence) a sentence is, when only `veto` keeps them apart."""
+        best = 0.0
+        text = self.sentences[other].text
+        for member in claim.members[:MEMBERS_COMPARED]:
+            judged = self.matcher.judge(self.sentences[member].text, text)
+            if judged.veto is veto:
+                best = max(best, judged.probability)
+        return best
+
+    def versions(self, claim: _Claim, taken: set[int]) -> list[_Claim]:
+        """Other figures for what the claim's figure counts: sentences only the figures veto keeps
+        apart from the claim, that count the same thing (the words beside the figures meet)."""
+        mine = self.read[claim.rep]
+        if not mine.quantities:
+            return []
+        by_value: dict[frozenset[str], int] = {}
+        for other in sorted({n for m in claim.members[:MEMBERS_COMPARED] for n in self._neighbours(m)}):
+            theirs = self.read[other]
+            if other in taken or not theirs.quantities or theirs.quantities & mine.quantities:
+                continue
+            if not mine.figure_context & theirs.figure_context or theirs.denial or theirs.unconfirmed:
+                continue
+            if self.likeness(claim, other, Veto.FIGURES) >= DISPUTE_LIKENESS:
+                best = by_value.get(theirs.quantities)
+                if best is None or self.sentences[other].score > self.sentences[best].score:
+                    by_value[theirs.quantities] = other
+        out = []
+        for index in sorted(by_value.values(), key=lambda i: -self.sentences[i].score):
+            members = [m for m in self.members(index) if m not in taken]
+            taken.update(members)
+            out.append(_Claim(index, members, "single-source", self.carriers(members)))
+        return out
+
+    def denied_claim(self, denial: _Claim, claims: Sequence[_Claim]) -> _Claim | None:
+        """The claim a denial is most like past the denial veto: the claim it denies."""
+        best: _Claim | None = None
+        top = ATTACH_LIKENESS
+        for claim in claims:
+            likeness = max((self.likeness(claim, m, Veto.DENIAL) for m in denial.members[:MEMBERS_COMPARED]), default=0.0)
+            if likeness >= top:
+                best, top = claim, likeness
+        return best
+
+
+def pick(
+    picker: ClaimPicker,
+    ranked: Sequence[int],
+    kinds: dict[int, Label],
+    *,
+    max_points: int,
+    min_points: int,
+    redundant: Callable[[int, int], bool],
+) -> list[Point]:
+    """Points from ranked sentence indexes. `kinds`: the sentences that are denials or
+    non-confirmations (their label is that, whatever their outlets); the best of each kind surfaces
+    whatever its rank. `redundant(a, b)`: the summarizer's own test that two sentences say one thing."""
+    reserved = [next((i for i in ranked if kinds.get(i) == kind), None) for kind in ("denied", "unconfirmed")]
+    reserved_set = {i for i in reserved if i is not None}
+    taken: set[int] = set()
+    claims: list[_Claim] = []
+    limit = max(max_points - len(reserved_set), min_points)
+    for index in ranked:
+        if len(claims) >= 2 * limit:  # more claims than shown: their origins decide among them
+            break
+        if index in taken or index in reserved_set or any(redundant(index, c.rep) for c in claims):
+            continue
+        claims.append(_claim(picker, index, kinds.get(index, "single-source"), taken))
+    claims.sort(key=lambda c: -_rank(picker, c))
+    chosen = claims[:limit]
+    for surfacing in reserved:
+        if surfacing is None or surfacing in taken:
+            continue
+        chosen.append(_claim(picker, surfacing, kinds[surfacing], taken))
+    for claim in chosen:
+        if claim.label == "denied":  # what it denies: a claim the summary shows, else one it weighed
+            denied = picker.denied_claim(claim, [c for c in chosen if c.label != "denied"])
+            denied = denied or picker.denied_claim(claim, [c for c in claims if c.label != "denied"])
+            claim.denies = denied.rep if denied else None
+    return [_point(picker, c) for c in chosen[:max_points]]
+
+
+def _claim(picker: ClaimPicker, index: int, label: Label, taken: set[int]) -> _Claim:
+    members = [m for m in picker.members(index) if m not in taken]
+    claim = _Claim(index, members, label, picker.carriers(members))
+    taken.update(members)
+    if label in ("single-source", "corroborated"):
+        claim.versions = picker.versions(claim, taken)
+    return claim
+
+
+def independent_sources(carriers: Sequence[Carrier]) -> set[str]:
+    """The outlets a claim rests on: those stating it on their own reporting, and those that relays
+    credit ("the FT reported…"). Relays and copies themselves never count."""
+    return {c.outlet for c in carriers if c.role is Role.ORIGIN} | {c.via for c in carriers if c.role is Role.RELAY and c.via}
+
+
+def _rank(picker: ClaimPicker, claim: _Claim) -> float:
+    return picker.sentences[claim.rep].score + W_ORIGINS * math.log2(1 + len(independent_sources(claim.carriers)))
+
+
+def _source(c: Carrier) -> PointSource:
+    return PointSource(c.outlet, c.url, c.first_seen_at, c.published_at, c.role.value, c.via, c.estimated)
+
+
+def _timing(carriers: Sequence[Carrier]) -> tuple[Carrier | None, bool]:
+    origins = [c for c in carriers if c.role is Role.ORIGIN] or list(carriers)
+    timed = [c for c in origins if c.published_at is not None]
+    first = min(timed, key=lambda c: (c.published_at or datetime.max, c.outlet), default=None)
+    return first, bool(first and first.estimated)
+
+
+def _point(picker: ClaimPicker, claim: _Claim) -> Point:
+    origins = [_source(c) for c in claim.carriers if c.role is Role.ORIGIN]
+    relays = [_source(c) for c in claim.carriers if c.role is not Role.ORIGIN]
+    first, estimated = _timing(claim.carriers)
+    label = claim.label
+    versions: list[Version] = []
+    if claim.label in ("single-source", "corroborated"):
+        label = "corroborated" if len(independent_sources(claim.carriers)) >= 2 else "single-source"
+    if claim.versions:
+        label = "disputed"
+        versions = [_version(picker, c) for c in (claim, *claim.versions)]
+        latest = max(range(len(versions)), key=lambda i: versions[i].first_published_at or datetime.min)
+        versions = [Version(v.text, v.values, v.origins, v.relays, v.first_published_at, v.estimated, i == latest)
+                    for i, v in enumerate(versions)]  # fmt: skip
+    denies = picker.sentences[claim.denies].text if claim.denies is not None else None
+    first_outlet = None if first is None else (first.outlet if first.role is Role.ORIGIN else first.via or first.outlet)
+    return Point(
+        picker.sentences[claim.rep].text, label, origins + relays, picker.sentences[claim.rep].score, origins, relays,
+        first.published_at if first else None, first_outlet, estimated, denies, versions,
+    )  # fmt: skip
+
+
+def _version(picker: ClaimPicker, claim: _Claim) -> Version:
+    first, estimated = _timing(claim.carriers)
+    return Version(
+        picker.sentences[claim.rep].text,
+        sorted(picker.read[claim.rep].quantities),
+        [_source(c) for c in claim.carriers if c.role is Role.ORIGIN],
+        [_source(c) for c in claim.carriers if c.role is not Role.ORIGIN],
+        first.published_at if first else None,
+        estimated,
+    )
