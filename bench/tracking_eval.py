@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -295,8 +295,13 @@ async def _listed(store: Store, since: timedelta) -> set[str]:
     return {e.report.url for group in listing.stories for e in group.sources if e.report.url}
 
 
-async def run_week(week: Week, folder: Path) -> Observed:
-    """Feed the week through the pipeline into a fresh database in `folder` and read back what it shows."""
+RoundHook = Callable[[Store, datetime], Awaitable[None]]
+
+
+async def run_week(week: Week, folder: Path, after_round: RoundHook | None = None) -> Observed:
+    """Feed the week through the pipeline into a fresh database in `folder` and read back what it shows.
+    `after_round(store, moment)`: called after each poll round's refresh (other benches read answers
+    as a reader would have had them at that time)."""
     by_round: dict[datetime, list[GoldReport]] = defaultdict(list)
     for r in week.reports:
         by_round[_round_of(r.seen)].append(r)
@@ -322,6 +327,8 @@ async def run_week(week: Week, folder: Path) -> Observed:
             if moment in by_round:
                 listed = await _listed(store, since)
                 at_arrival.update(r.id for r in by_round[moment] if r.key in listed)
+            if after_round is not None:
+                await after_round(store, moment)
         return await _observe(store, week, since, frozenset(at_arrival), len(rounds))
     finally:
         await poller.close()
@@ -427,6 +434,7 @@ def score(week: Week, seen: Observed) -> dict[str, Any]:
         date = (week.first_day + timedelta(days=day - 1)).date().isoformat()
         by_day.append({"day": day, "date": date, "on_topic": every["on_topic"], "found": every["found"],
                        "recall": every["recall"], "recall_english": english["recall"]})  # fmt: skip
+
     def member(r: GoldReport) -> bool:
         return r.id in seen.stored and seen.stored[r.id].member
 

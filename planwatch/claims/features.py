@@ -137,13 +137,14 @@ def quantities(text: str) -> frozenset[str]:
 
 # Predicates of a change, not what is counted: "cut the army by half" and "cut the plan to 19 points"
 # are about different things.
-_NOT_CONTEXT = frozenset({"cut", "cap", "say", "plan"})
-CONTEXT_WORDS = 3
+_NOT_CONTEXT = frozenset({"cut", "cap", "say", "plan", "roughly", "nearly", "almost", "around", "least", "current", "now"})
+CONTEXT_WORDS = 5
 
 
 def figure_context(text: str) -> frozenset[str]:
     """The terms within CONTEXT_WORDS of each figure (and a figure's own unit: the "point" of
-    "28-point"), so that two figures are compared only when they count the same thing."""
+    "28-point"), names and hedges left out, so that two figures are compared only when they count
+    the same thing."""
     tokens = words(text)
     out: set[str] = set()
     for index, token in enumerate(tokens):
@@ -153,7 +154,8 @@ def figure_context(text: str) -> frozenset[str]:
         if "-" in lowered:
             out.add(_SYNONYMS.get(stem(lowered.rsplit("-", 1)[1]), stem(lowered.rsplit("-", 1)[1])))
         for near in tokens[max(0, index - CONTEXT_WORDS) : index + CONTEXT_WORDS + 1]:
-            if near is token or any(c.isdigit() for c in near):
+            # Names are who and where, not what is counted ("Ukraine's army": the army).
+            if near is token or any(c.isdigit() for c in near) or near[:1].isupper():
                 continue
             for term in terms(near):
                 folded = _SYNONYMS.get(term, term)

@@ -27,10 +27,15 @@ from planwatch.stories.outlets import OutletRegistry, registry
 
 Label = Literal["corroborated", "single-source", "denied", "unconfirmed", "disputed"]
 
-DISPUTE_LIKENESS = 0.55  # model probability (past the figures veto) at which two figures are versions of one
+DISPUTE_LIKENESS = 0.45  # model probability (past the figures veto) at which two figures are versions of one
 MEMBERS_COMPARED = 6  # a claim's best sentences compared when looking for its versions or its denials
+DISPUTE_SCAN = 80  # ranked sentences looked at for disputed figures besides the pool's claims
+MAX_DISPUTES = 2  # disputed points that surface whatever their rank
+MAX_DENIALS = 2  # denials that surface whatever their rank (the Kremlin's, the State Department's)
+SAME_POINT = 0.5  # model probability at which two sentences are too alike to be two points
 ATTACH_LIKENESS = 0.3  # model probability (past the denial veto) at which a denial is about a claim
-COMMON_SHARE = 0.3  # a term in more of the collection's sentences than this finds no candidates
+COMMON_SHARE = 0.3  # a term in more of the collection's sentences than this finds no candidates...
+COMMON_FLOOR = 20  # ...unless it is in this few: a small collection is compared whole
 W_ORIGINS = 0.3  # a point's rank gains this per doubling of its independent origins
 
 
@@ -109,13 +114,21 @@ class _Claim:
     carriers: list[Carrier] = field(default_factory=list)
     versions: list[_Claim] = field(default_factory=list)
     denies: int | None = None
+    scanned: bool = False  # formed only to look for disputes: shown only if it has one
 
 
 class ClaimPicker:
     """The claims of one collection of candidate sentences (a topic's leading stories)."""
 
-    def __init__(self, sentences: Sequence[Candidate], docs: Sequence[Doc], outlets: OutletRegistry | None = None) -> None:
+    def __init__(
+        self,
+        sentences: Sequence[Candidate],
+        docs: Sequence[Doc],
+        outlets: OutletRegistry | None = None,
+        kinds: dict[int, Label] | None = None,
+    ) -> None:
         self.sentences = sentences
+        self.kinds = kinds or {}  # sentence index -> "denied" / "unconfirmed" (stories.summarize)
         self.docs = docs
         self.outlets = outlets or registry()
         self.matcher = ClaimMatcher([s.text for s in sentences], outlets=self.outlets)
@@ -124,7 +137,7 @@ class ClaimPicker:
         for claim in self.read:
             for key in claim.terms | claim.names:
                 df[key] = df.get(key, 0) + 1
-        limit = max(2, int(COMMON_SHARE * len(sentences)))
+        limit = max(COMMON_FLOOR, int(COMMON_SHARE * len(sentences)))
         self.postings: dict[str, list[int]] = {}
         for index, claim in enumerate(self.read):
             for key in claim.terms | claim.names:
@@ -153,12 +166,19 @@ class ClaimPicker:
                 out.append(other)
                 continue
             judged = self.matcher.judge(text, self.sentences[other].text)
-            if judged.same or (
-                mine.denial and theirs.denial and mine.names & theirs.names and judged.veto is None
-                and judged.probability >= ATTACH_LIKENESS
-            ):  # fmt: skip
+            one_denial = self.kinds.get(index) == self.kinds.get(other) == "denied" and (
+                self.sentences[index].doc == self.sentences[other].doc  # a report's denial, sentence after sentence
+                or (mine.names & theirs.names and judged.veto is None and judged.probability >= ATTACH_LIKENESS)
+            )
+            if judged.same or one_denial:
                 out.append(other)
         return out
+
+    def alike(self, a: int, b: int) -> bool:
+        """Too alike to be two points: past the vetoes, at a likeness below the one that makes two
+        sentences one claim (a summary can afford to leave out a near-paraphrase, not to repeat one)."""
+        judged = self.matcher.judge(self.sentences[a].text, self.sentences[b].text)
+        return judged.veto is None and judged.probability >= SAME_POINT
 
     def carriers(self, members: Sequence[int]) -> list[Carrier]:
         found: list[Carrier] = []
@@ -184,29 +204,27 @@ class ClaimPicker:
                 best = max(best, judged.probability)
         return best
 
-    def versions(self, claim: _Claim, taken: set[int]) -> list[_Claim]:
-        """Other figures for what the claim's figure counts: sentences only the figures veto keeps
-        apart from the claim, that count the same thing (the words beside the figures meet)."""
+    def rival_figures(self, claim: _Claim) -> dict[frozenset[str], int]:
+        """Other figures for what the claim's figure counts, the best sentence for each value:
+        sentences only the figures veto keeps apart from the claim, that count the same thing (the
+        words beside the figures meet)."""
         mine = self.read[claim.rep]
-        if not mine.quantities:
-            return []
+        if not mine.quantities or claim.label not in ("single-source", "corroborated"):
+            return {}
         by_value: dict[frozenset[str], int] = {}
         for other in sorted({n for m in claim.members[:MEMBERS_COMPARED] for n in self._neighbours(m)}):
             theirs = self.read[other]
-            if other in taken or not theirs.quantities or theirs.quantities & mine.quantities:
+            if other in claim.members or not theirs.quantities or theirs.quantities & mine.quantities:
                 continue
             if not mine.figure_context & theirs.figure_context or theirs.denial or theirs.unconfirmed:
                 continue
             if self.likeness(claim, other, Veto.FIGURES) >= DISPUTE_LIKENESS:
-                best = by_value.get(theirs.quantities)
+                # One version a value: "400,000" and "400,000, far below 900,000 now" say the same.
+                key = next((k for k in by_value if k & theirs.quantities), theirs.quantities)
+                best = by_value.get(key)
                 if best is None or self.sentences[other].score > self.sentences[best].score:
-                    by_value[theirs.quantities] = other
-        out = []
-        for index in sorted(by_value.values(), key=lambda i: -self.sentences[i].score):
-            members = [m for m in self.members(index) if m not in taken]
-            taken.update(members)
-            out.append(_Claim(index, members, "single-source", self.carriers(members)))
-        return out
+                    by_value[key] = other
+        return by_value
 
     def denied_claim(self, denial: _Claim, claims: Sequence[_Claim]) -> _Claim | None:
         """The claim a denial is most like past the denial veto: the claim it denies."""
@@ -229,25 +247,41 @@ def pick(
     redundant: Callable[[int, int], bool],
 ) -> list[Point]:
     """Points from ranked sentence indexes. `kinds`: the sentences that are denials or
-    non-confirmations (their label is that, whatever their outlets); the best of each kind surfaces
-    whatever its rank. `redundant(a, b)`: the summarizer's own test that two sentences say one thing."""
-    reserved = [next((i for i in ranked if kinds.get(i) == kind), None) for kind in ("denied", "unconfirmed")]
-    reserved_set = {i for i in reserved if i is not None}
+    non-confirmations (their label is that, whatever their outlets); the best of them surface
+    whatever their rank, as do disputes. `redundant(a, b)`: the summarizer's own test that two
+    sentences say one thing."""
     taken: set[int] = set()
+    # Denials and non-confirmations surface whatever their rank: the best few, one claim each (a
+    # report's denial in three sentences is one denial).
+    special: list[_Claim] = []
+    for kind, most in (("denied", MAX_DENIALS), ("unconfirmed", 1)):
+        found = 0
+        for index in ranked:
+            if found < most and kinds.get(index) == kind and index not in taken:
+                special.append(_claim(picker, index, kind, taken))
+                found += 1
     claims: list[_Claim] = []
-    limit = max(max_points - len(reserved_set), min_points)
+    limit = max(max_points - len(special), min_points)
     for index in ranked:
         if len(claims) >= 2 * limit:  # more claims than shown: their origins decide among them
             break
-        if index in taken or index in reserved_set or any(redundant(index, c.rep) for c in claims):
+        if index in taken or index in kinds or any(redundant(index, c.rep) or picker.alike(index, c.rep) for c in claims):
             continue
-        claims.append(_claim(picker, index, kinds.get(index, "single-source"), taken))
-    claims.sort(key=lambda c: -_rank(picker, c))
-    chosen = claims[:limit]
-    for surfacing in reserved:
-        if surfacing is None or surfacing in taken:
-            continue
-        chosen.append(_claim(picker, surfacing, kinds[surfacing], taken))
+        claims.append(_claim(picker, index, "single-source", taken))
+    # Figures the pool does not hold may still be disputed: the ranked sentences that state one are
+    # looked at too, so that a dispute in the window always surfaces.
+    for index in ranked[:DISPUTE_SCAN]:
+        if index not in taken and picker.read[index].quantities and index not in kinds:
+            claim = _claim(picker, index, "single-source", taken)
+            claim.scanned = True
+            claims.append(claim)
+    claims = _disputes(picker, sorted(claims, key=lambda c: -_rank(picker, c)), taken)
+    disputed = [c for c in claims if c.versions][:MAX_DISPUTES]
+    others = [c for c in claims if c not in disputed and not c.scanned]
+    others.sort(key=lambda c: -_rank(picker, c))
+    chosen = others[: max(limit - len(disputed), 1)] + disputed
+    chosen.sort(key=lambda c: -_rank(picker, c))
+    chosen += special
     for claim in chosen:
         if claim.label == "denied":  # what it denies: a claim the summary shows, else one it weighed
             denied = picker.denied_claim(claim, [c for c in chosen if c.label != "denied"])
@@ -260,9 +294,27 @@ def _claim(picker: ClaimPicker, index: int, label: Label, taken: set[int]) -> _C
     members = [m for m in picker.members(index) if m not in taken]
     claim = _Claim(index, members, label, picker.carriers(members))
     taken.update(members)
-    if label in ("single-source", "corroborated"):
-        claim.versions = picker.versions(claim, taken)
     return claim
+
+
+def _disputes(picker: ClaimPicker, claims: list[_Claim], taken: set[int]) -> list[_Claim]:
+    """Claims that give other figures for one thing become versions of one disputed claim (the best
+    ranked keeps the lead); a rival figure no claim holds yet becomes a version of its own."""
+    owner = {m: c for c in claims for m in c.members}
+    absorbed: set[int] = set()  # reps of claims that became versions
+    for claim in claims:
+        if claim.rep in absorbed:
+            continue
+        for index in picker.rival_figures(claim).values():
+            rival = owner.get(index)
+            if rival is claim or (rival is not None and (rival.rep in absorbed or rival.versions)):
+                continue
+            if rival is None:
+                rival = _claim(picker, index, "single-source", taken)
+                owner.update((m, rival) for m in rival.members)
+            absorbed.add(rival.rep)
+            claim.versions.append(rival)
+    return [c for c in claims if c.rep not in absorbed]
 
 
 def independent_sources(carriers: Sequence[Carrier]) -> set[str]:

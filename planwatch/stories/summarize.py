@@ -34,11 +34,14 @@ _DENIAL = re.compile(
     r"categorically|disputed|disputes)\b.{0,120}\b(?:report\w*|plan\w*|proposal\w*|claim\w*|allegation\w*|"
     r"innovation\w*|talks|negotiat\w*|existence|deal\w*|story|stories|leak\w*)\b"
     r"|\b(?:there\s+(?:are|were|had\s+been|have\s+been)|said|says)\s+no\s+[«\"“']?(?:new\s+)?(?:proposals|plans?|innovations)\b"
-    r"|\bno\s+(?:new\s+)?[«\"“']?(?:new\s+)?(?:proposals|plans?|innovations)\b"
+    r"|\bno\s+(?:new\s+[«\"“']?(?:proposals|plans?|innovations)|[«\"“']?innovations)\b"
     r"|\b(?:brush\w*\s+aside|play\w*\s+down|downplay\w*)\b.{0,80}\b(?:report\w*|plan\w*|claim\w*|leak\w*|framework\w*)\b"
-    r"|\b(?:fake|false|fabricat\w+|not\s+true|baseless|hoax)\b",
+    r"|\b(?:fake|false|fabricat\w+|not\s+true|baseless|hoax)\b"
+    r"|\bnothing\s+new\b|\bno\s+consultations\b",
     re.I,
 )
+# "if Kyiv rejected the plan": a condition, not a denial.
+_CONDITIONAL = re.compile(r"\b(?:if|unless|should|whether)\s+(?:\w+\s+){0,3}$", re.I)
 _UNCONFIRMED = re.compile(
     r"\b(?:could|can|did|was|were|has|have)\s*(?:not|n't|’t)\s+(?:been\s+)?(?:able\s+to\s+)?"
     r"(?:independently\s+|immediately\s+|publicly\s+)?(?:confirm|verify|corroborate)\w*"
@@ -76,7 +79,8 @@ class _Sentence:
 def _classify(text: str) -> Label | None:
     if _UNCONFIRMED.search(text):
         return "unconfirmed"
-    if _DENIAL.search(text):
+    match = _DENIAL.search(text)
+    if match and not _CONDITIONAL.search(text[max(0, match.start() - 40) : match.start()]):
         return "denied"
     return None
 
@@ -193,5 +197,5 @@ def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_poi
     def redundant(a: int, b: int) -> bool:
         return _cos(sentences[a].vec, sentences[b].vec) >= NEAR_DUPLICATE
 
-    picker = ClaimPicker(sentences, docs)
+    picker = ClaimPicker(sentences, docs, kinds=kinds)
     return pick(picker, order, kinds, max_points=max_points, min_points=min_points, redundant=redundant)
