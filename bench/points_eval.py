@@ -144,6 +144,7 @@ def score_week(week: Week, claims: dict[str, GoldClaim], asked: list[Asked]) -> 
             claim = trace(point, claims, summary.window)
             if claim is None:
                 t.untraced += 1
+                t.notes.append(f"untraced: {point.text[:110]}")
                 continue
             t.traced += 1
             stated = {claim.id}

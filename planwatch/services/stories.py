@@ -281,7 +281,7 @@ def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
                 SourceDoc(
                     r.title, r.text, r.outlet, r.url, r.first_seen_at, r.copy_of is None,
                     published_at=r.published_at, published_estimated=r.published_estimated,
-                    copy_of_outlet=outlet_of.get(r.copy_of) if r.copy_of is not None else None,
+                    copy_of_outlet=outlet_of.get(r.copy_of) if r.copy_of is not None else None, story_id=r.story_id,
                 )
             )  # fmt: skip
     return docs

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from planwatch.claims.points import ClaimPicker, Label, Point, PointSource, pick
+from planwatch.stories.boilerplate import furniture, is_furniture
 from planwatch.stories.text import concreteness, split_sentences, terms, words
 
 __all__ = ["Label", "Point", "PointSource", "SourceDoc", "summarize_reports", "summarize_texts"]
@@ -65,6 +66,7 @@ class SourceDoc:
     published_at: datetime | None = None  # the feed's date; None: it gave none
     published_estimated: bool = False
     copy_of_outlet: str | None = None  # for a copy: its original's outlet, whom it relays
+    story_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -86,9 +88,13 @@ def _classify(text: str) -> Label | None:
 
 
 def _candidates(docs: Sequence[SourceDoc]) -> list[_Sentence]:
+    """The first sentences of each report, page furniture (widgets, credits, appeals, an outlet's
+    repeated footer: stories/boilerplate.py) left out."""
+    split = [split_sentences(doc.text) if doc.text else [] for doc in docs]
+    known = furniture([(doc.outlet, i, doc.story_id, s) for i, (doc, ss) in enumerate(zip(docs, split, strict=True)) for s in ss])
     out: list[_Sentence] = []
     for index, doc in enumerate(docs):
-        sentences = split_sentences(doc.text)[:LEAD_SENTENCES] if doc.text else []
+        sentences = [s for s in split[index] if not is_furniture(s, known)][:LEAD_SENTENCES]
         if not sentences and doc.title:
             sentences = [doc.title]  # a headline-only report still says something
         for position, sentence in enumerate(sentences):
