@@ -211,10 +211,11 @@ def timeline_pages(result: Timeline) -> list[discord.Embed]:
     if not result.events:
         return [message(result.window.empty_message, title=title)]
     kinds = {"first_report": "🆕 first report", "outlet_joined": "➕ joined", "copy": "📄 copy",
-             "changed": "✏️ changed", "denial": "⛔ denial"}  # fmt: skip
+             "changed": "✏️ changed", "denial": "⛔ denial", "new_story": "🧵 new story",
+             "revised_figure": "🔁 revised figure"}  # fmt: skip
     lines = []
     for e in result.events:
-        detail = f" — {clean(e.detail, 300)}" if e.detail and e.kind in ("changed", "denial", "copy") else ""
+        detail = f" — {clean(e.detail, 300)}" if e.detail and e.kind in ("changed", "denial", "copy", "revised_figure") else ""
         lines.append(f"{when(e.at)} {kinds.get(e.kind, e.kind)} · {link(e.outlet, e.url, 60)}: {clean(e.title, 200)}{detail}")
     return _lines_pages(title, f"The story as it unfolded, last {result.window.label}:", lines)
 

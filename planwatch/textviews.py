@@ -90,7 +90,7 @@ def timeline_text(result: Timeline) -> str:
     lines = [f"Timeline of {result.window.topic.name}, last {result.window.label}:"]
     for e in result.events:
         detail = f" — {e.detail}" if e.detail and e.kind != "first_report" else ""
-        lines.append(f"{e.at:%Y-%m-%d %H:%M}Z  {e.kind.replace('_', ' '):13}  {e.outlet}: {e.title}{detail}")
+        lines.append(f"{e.at:%Y-%m-%d %H:%M}Z  {e.kind.replace('_', ' '):14}  {e.outlet}: {e.title}{detail}")
     return "\n".join(lines)
 
 

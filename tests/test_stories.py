@@ -121,7 +121,9 @@ async def test_timeline_shows_first_report_joins_copies_changes_and_denials(demo
     events = (await stories.timeline(demo_store, TOPIC, timedelta(days=7))).as_json()["events"]
     kinds = [e["kind"] for e in events]
     assert kinds[0] == "first_report" and events[0]["outlet"] == "The Northbridge Herald"
-    assert {"outlet_joined", "copy", "denial", "changed"} <= set(kinds)
+    assert {"outlet_joined", "copy", "denial", "changed", "new_story", "revised_figure"} <= set(kinds)
+    revised = next(e for e in events if e["kind"] == "revised_figure")
+    assert revised["detail"].startswith("19 (before: 28)") and "nineteen points" in revised["detail"]
     change = next(e for e in events if e["kind"] == "changed")
     assert "EU's Kallas" in change["detail"] and "Kallas: no Ukraine plan" in change["detail"]
     times = [e["at"] for e in events]

@@ -6,6 +6,7 @@ and none of them waits for (or fails on) another process that is writing: see cu
 
 from __future__ import annotations
 
+import itertools
 import re
 import sqlite3
 from collections import defaultdict
@@ -330,30 +331,36 @@ class Timeline:
 
 
 async def timeline(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Timeline:
-    from planwatch.stories.summarize import _DENIAL
+    """The story as it unfolded: the first report, each new story (event) and outlet, copies, each
+    denial, each revised figure (a disputed figure's later versions) and each headline change."""
+    from planwatch.stories.summarize import _classify
     from planwatch.stories.text import split_sentences
 
     window = await load_window(store, topic, since, scope=scope)
     events: list[TimelineEvent] = []
     seen_outlets: set[str] = set()
+    seen_stories: set[int | None] = set()
     by_id = {r.id: r for r in window.reports}
     for report in window.reports:  # oldest first
+        marks: list[tuple[str, str]] = []
         if report.copy_of is not None:
             original = by_id.get(report.copy_of)
             source = f" of {original.outlet}'s report" if original else ""
-            kind, detail = "copy", f"republished a copy{source}"
+            marks.append(("copy", f"republished a copy{source}"))
         elif not seen_outlets:
-            kind, detail = "first_report", "first report"
-        elif report.outlet not in seen_outlets:
-            kind, detail = "outlet_joined", f"outlet #{len(seen_outlets) + 1} to report"
+            marks.append(("first_report", "first report"))
         else:
-            kind, detail = "", ""
-        if kind:
+            if report.story_id not in seen_stories:
+                marks.append(("new_story", "a new story begins"))
+            if report.outlet not in seen_outlets:
+                marks.append(("outlet_joined", f"outlet #{len(seen_outlets) + 1} to report"))
+        for kind, detail in marks:
             events.append(TimelineEvent(report.published_at, kind, report.outlet, report.title, report.url,
                                         report.story_id, detail))  # fmt: skip
         if report.copy_of is None:
             seen_outlets.add(report.outlet)
-        denial = next((s for s in split_sentences(f"{report.title}.\n{report.text}") if _DENIAL.search(s)), None)
+            seen_stories.add(report.story_id)
+        denial = next((s for s in split_sentences(f"{report.title}.\n{report.text}") if _classify(s) == "denied"), None)
         if denial and report.copy_of is None:
             events.append(TimelineEvent(report.published_at, "denial", report.outlet, report.title, report.url,
                                         report.story_id, denial))  # fmt: skip
@@ -366,8 +373,27 @@ async def timeline(store: Store, topic: str, since: timedelta, *, scope: str = G
             detail = f"headline changed: {title!r} -> {new_title!r}" if title != new_title else "text changed"
             events.append(TimelineEvent(replaced_at, "changed", report.outlet, new_title, report.url,
                                         report.story_id, detail))  # fmt: skip
+    events += _revisions(window.reports, by_id)
     events.sort(key=lambda e: (e.at, e.kind != "first_report"))
     return Timeline(window, events)
+
+
+def _revisions(reports: list[AnalysedReport], by_id: dict[int, AnalysedReport]) -> list[TimelineEvent]:
+    """Each later version of a disputed figure (the 19-point draft after the 28-point one), when
+    it was first published, from the claim layer's disputed points over the window."""
+    events: list[TimelineEvent] = []
+    by_url = {r.url: r for r in reports if r.url}
+    for point in summarize_reports(summary_docs(reports)) if reports else []:
+        timed = sorted((v for v in point.versions if v.first_published_at), key=lambda v: v.first_published_at or utcnow())
+        for earlier, later in itertools.pairwise(timed):
+            first = (later.origins or later.relays)[0]
+            report = by_url.get(first.url) if first.url else None
+            events.append(TimelineEvent(
+                later.first_published_at or first.first_seen_at or utcnow(), "revised_figure", first.outlet,
+                report.title if report else later.text, first.url, report.story_id if report else None,
+                f"{', '.join(later.values)} (before: {', '.join(earlier.values)}): {later.text}",
+            ))  # fmt: skip
+    return events
 
 
 # --- latest and search --------------------------------------------------------------------------------------
