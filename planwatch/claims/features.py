@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from planwatch.stories.anchors import Script, anchor_key, script
 from planwatch.stories.outlets import OutletRegistry, registry
-from planwatch.stories.text import STOPWORDS, stem, terms, words
+from planwatch.stories.text import STOPWORDS, _term, stem, terms, words
 
 GRAM = 4
 
@@ -146,21 +146,24 @@ def figure_context(text: str) -> frozenset[str]:
     "28-point"), names and hedges left out, so that two figures are compared only when they count
     the same thing."""
     tokens = words(text)
+    figures = [
+        i for i, token in enumerate(tokens)
+        if any(c.isdigit() for c in token) or token.lower() in _QUANTITY_WORDS or token.lower().split("-", 1)[0] in _NUMBER_WORDS
+    ]  # fmt: skip
+    if not figures:
+        return frozenset()
+    folded = [
+        "" if any(c.isdigit() for c in t) or t[:1].isupper() else _SYNONYMS.get(term, term) if (term := _term(t)) else ""
+        for t in tokens
+    ]  # names are who and where, not what is counted ("Ukraine's army": the army)
     out: set[str] = set()
-    for index, token in enumerate(tokens):
-        lowered = token.lower()
-        if not (any(c.isdigit() for c in token) or lowered in _QUANTITY_WORDS or lowered.split("-", 1)[0] in _NUMBER_WORDS):
-            continue
+    for index in figures:
+        lowered = tokens[index].lower()
         if "-" in lowered:
-            out.add(_SYNONYMS.get(stem(lowered.rsplit("-", 1)[1]), stem(lowered.rsplit("-", 1)[1])))
-        for near in tokens[max(0, index - CONTEXT_WORDS) : index + CONTEXT_WORDS + 1]:
-            # Names are who and where, not what is counted ("Ukraine's army": the army).
-            if near is token or any(c.isdigit() for c in near) or near[:1].isupper():
-                continue
-            for term in terms(near):
-                folded = _SYNONYMS.get(term, term)
-                if folded not in _NOT_CONTEXT:
-                    out.add(folded)
+            unit = stem(lowered.rsplit("-", 1)[1])
+            out.add(_SYNONYMS.get(unit, unit))
+        out.update(folded[max(0, index - CONTEXT_WORDS) : index + CONTEXT_WORDS + 1])
+    out.discard("")
     return frozenset(out - _NOT_CONTEXT)
 
 

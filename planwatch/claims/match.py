@@ -17,7 +17,7 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from functools import lru_cache
 
@@ -58,6 +58,9 @@ class PairFeatures:
         return [f.name for f in fields(PairFeatures)]
 
 
+_FEATURE_NAMES = tuple(PairFeatures.names())
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     same: bool
@@ -73,8 +76,8 @@ class Model:
     threshold: float = SAME_CLAIM
 
     def probability(self, features: PairFeatures) -> float:
-        values = zip(PairFeatures.names(), astuple(features), strict=True)
-        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in values)
+        weights = self.weights
+        z = self.bias + sum(weights.get(name, 0.0) * getattr(features, name) for name in _FEATURE_NAMES)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -106,6 +109,7 @@ class ClaimMatcher:
         self._outlets = outlets
         self._names = name_words(collection)
         self._read: dict[str, ClaimText] = {}
+        self._weighed: dict[str, tuple[dict[str, float], float, float]] = {}  # idf weights, norm, sum
         df: Counter[str] = Counter()
         for sentence in collection:
             claim = self.read(sentence)
@@ -129,14 +133,21 @@ class ClaimMatcher:
         story's "28-point", its "Ukraine"): sharing it says little."""
         return math.log((self._docs + 1) / (self._df.get(key, 0) + 1)) / math.log(self._docs + 2)
 
+    def _weights(self, claim: ClaimText) -> tuple[dict[str, float], float, float]:
+        found = self._weighed.get(claim.text)
+        if found is None:
+            idf = {t: self._idf(t) for t in claim.terms}
+            found = self._weighed[claim.text] = (idf, math.sqrt(sum(w * w for w in idf.values())), sum(idf.values()))
+        return found
+
     def features(self, a: ClaimText, b: ClaimText) -> PairFeatures:
         shared_terms = a.terms & b.terms
-        idf_a = {t: self._idf(t) for t in a.terms}
-        idf_b = {t: self._idf(t) for t in b.terms}
-        norm = math.sqrt(sum(w * w for w in idf_a.values()) * sum(w * w for w in idf_b.values())) or 1.0
-        cosine = sum(idf_a[t] * idf_b[t] for t in shared_terms) / norm
-        union = sum({**idf_a, **idf_b}.values()) or 1.0
-        overlap = sum(idf_a[t] for t in shared_terms) / union
+        idf_a, norm_a, total_a = self._weights(a)
+        idf_b, norm_b, total_b = self._weights(b)
+        cosine = sum(idf_a[t] * idf_b[t] for t in shared_terms) / ((norm_a * norm_b) or 1.0)
+        shared_weight = sum(idf_a[t] for t in shared_terms)
+        union = (total_a + total_b - shared_weight) or 1.0
+        overlap = shared_weight / union
         shared_grams = len(a.grams & b.grams)
         grams = shared_grams / (len(a.grams | b.grams) or 1)
         containment = shared_grams / (min(len(a.grams), len(b.grams)) or 1)
