@@ -317,6 +317,16 @@ def story_alert_embed(alert: StoryAlert) -> discord.Embed:
         colour=COLOUR,
     )
     lines = [f"• {link(r.outlet, r.url, 60)} {when(r.published_at)}" for r in alert.reports if r.copy_of is None][:10]
+    claim = alert.key_claim
+    if claim is not None:
+        origins = ", ".join(s.outlet for s in claim.origins) or "no outlet on its own reporting"
+        relays = f"; relayed by {plural(len(claim.relays), 'outlet')}" if claim.relays else ""
+        since = f" · since {'~' if claim.estimated else ''}{when(claim.first_published_at)}" if claim.first_published_at else ""
+        embed.add_field(
+            name=clean(f"Key claim · {LABELS[claim.label]}", FIELD_NAME),
+            value=clean(f"{claim.text}\n{origins}{relays}", FIELD_VALUE - 80) + since,
+            inline=False,
+        )
     embed.add_field(
         name=clean(", ".join(outlets), FIELD_NAME) or "Outlets",
         value="\n".join(lines)[:FIELD_VALUE] or "—",

@@ -123,6 +123,11 @@ async def test_story_through_three_feeds_is_one_post_and_two_edits(
     assert channel == CHANNEL and "New story on ukraine-peace-plan" in str(posted["description"])
     last_edit = sink.edits[-1]
     assert last_edit[1] == "9001" and "now reported by 3 outlets" in str(last_edit[2]["description"])
+    # The alert says what the story claims, through the claim layer: its label and its origins.
+    fields = last_edit[2]["fields"]
+    assert isinstance(fields, list)
+    claim = next(f for f in fields if str(f["name"]).startswith("Key claim"))
+    assert "28-point" in str(claim["value"]) and "since" in str(claim["value"])
     # Nothing new: nothing sent again.
     await run_alerts(store, sink, utcnow(), max_per_hour=10)
     assert len(sink.sent) == 1 and len(sink.edits) == 2

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 
 from planwatch.models import Feed, Topic
 from planwatch.services.guilds import visible_topics
+from planwatch.services.stories import summary_docs
 from planwatch.store import Store
 from planwatch.store.guilds import AlertChannel
 from planwatch.store.stories import AnalysedReport
 from planwatch.stories.refresh import refresh_stories
+from planwatch.stories.summarize import Point, summarize_reports
 
 LOOKBACK = timedelta(days=3)  # stories older than this are not news any more
 FAILING_AFTER = 3  # consecutive failures before a feed is announced as failing (one is noise)
@@ -29,6 +31,7 @@ class StoryAlert:
     outlet_count: int
     reports: list[AnalysedReport]  # the story's reports in the topic, oldest first
     message_id: str | None = None  # for updates
+    key_claim: Point | None = None  # the story's leading claim, with its origins and label (claim layer)
 
     @property
     def first(self) -> AnalysedReport:
@@ -83,9 +86,15 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
                 allowances[channel.channel_id] -= 1
             alerts.append(
                 StoryAlert(kind, channel, candidate.story_id, topic, candidate.outlet_count, reports,
-                           previous.message_id if previous else None)
+                           previous.message_id if previous else None, key_claim(reports))
             )  # fmt: skip
     return alerts, deferred
+
+
+def key_claim(reports: list[AnalysedReport]) -> Point | None:
+    """What the story says, as a summary would put it: its best claim (a denial if that is all)."""
+    points = summarize_reports(summary_docs(reports), max_points=3, min_points=1) if reports else []
+    return next((p for p in points if p.label not in ("denied", "unconfirmed")), points[0] if points else None)
 
 
 def feed_status(feed: Feed) -> str:
