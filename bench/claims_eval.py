@@ -18,9 +18,9 @@ Matchers:
 
 - claims: the claim layer's matcher (planwatch/claims/match.py): vetoes, then a logistic model over
   TF-IDF cosine, IDF-weighted overlap, character 4-grams, names, figures and polarity; its threshold
-  is the model's own (chosen when it was fitted: precision 0.98 on week_dev, since in a summary
-  nearly every pair of sentences is two claims); claims-f1 is the same model at its best-F1 cut on
-  week_dev, an operating point comparable with Jaccard's.
+  is the model's own (chosen when it was fitted: precision 0.95 on week_dev's pairs as a summary
+  meets them, most of them two claims); claims-f1 is the same model at its best-F1 cut on week_dev's
+  labelled pairs, an operating point comparable with Jaccard's.
 - planwatch: today's matcher. There is no standalone "same claim" function: summarize.py decides it
   inline (`_point`: another outlet's sentence supports a point when `_cos(s.vec, chosen.vec) >=
   SAME_CLAIM`; `_pick` uses the same cosine against REDUNDANT, also 0.3, to call two points one). So

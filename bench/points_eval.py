@@ -159,6 +159,8 @@ def score_week(week: Week, claims: dict[str, GoldClaim], asked: list[Asked]) -> 
             t.covered |= stated
             gold = {outlet_of[m[0]] for m in claim.mentions if m[0] in summary.window}
             listed = {s.outlet for s in point.sources}
+            if listed - gold:
+                t.notes.append(f"{claim.id} listed but not carrying it: {sorted(listed - gold)}: {point.text[:80]}")
             t.attributed += len(listed & gold)
             t.listed += len(listed)
             t.carried_found += len(listed & gold)

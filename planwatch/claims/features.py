@@ -183,15 +183,22 @@ def _name_key(word: str) -> str:
     return anchor_key(stem(lowered))
 
 
-def names(text: str, name_words: frozenset[str] = frozenset(), outlets: OutletRegistry | None = None) -> frozenset[str]:
+def names(
+    text: str,
+    name_words: frozenset[str] = frozenset(),
+    outlets: OutletRegistry | None = None,
+    ordinary: frozenset[str] = frozenset(),
+) -> frozenset[str]:
     """Capitalised words that are not sentence-initial, or that `name_words` knows as names (seen
-    capitalised mid-sentence elsewhere), minus outlets; as anchor keys, so that spellings meet."""
+    capitalised mid-sentence elsewhere), minus outlets and minus `ordinary` words (written lower-case
+    elsewhere in the collection: the "Security Council Secretary" of a title); as anchor keys, so
+    that spellings meet."""
     known = outlets or registry()
     spans = [(m.start(), m.end()) for m in known.mentions(text)]
     out: set[str] = set()
     for index, match in enumerate(re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text)):
         word = match.group()
-        if not word[:1].isupper() or word.lower() in STOPWORDS:
+        if not word[:1].isupper() or word.lower() in STOPWORDS or word.lower() in ordinary:
             continue
         if index == 0 and word.lower() not in name_words:
             continue
@@ -203,14 +210,19 @@ def names(text: str, name_words: frozenset[str] = frozenset(), outlets: OutletRe
     return frozenset(out)
 
 
-def read(text: str, name_words: frozenset[str] = frozenset(), outlets: OutletRegistry | None = None) -> ClaimText:
+def read(
+    text: str,
+    name_words: frozenset[str] = frozenset(),
+    outlets: OutletRegistry | None = None,
+    ordinary: frozenset[str] = frozenset(),
+) -> ClaimText:
     content = [w.lower() for w in words(text) if w.lower() not in STOPWORDS and not any(c.isdigit() for c in w)]
     found = frozenset(_SYNONYMS.get(t, t) for t in terms(text))
     return ClaimText(
         text=text,
         terms=found,
         grams=_grams(content),
-        names=names(text, name_words, outlets),
+        names=names(text, name_words, outlets, ordinary),
         quantities=quantities(text),
         figure_context=figure_context(text),
         negated=bool(_NEGATION.search(text)),
@@ -218,6 +230,11 @@ def read(text: str, name_words: frozenset[str] = frozenset(), outlets: OutletReg
         unconfirmed=bool(_UNCONFIRMED.search(text)),
         script=script(found),
     )
+
+
+def ordinary_words(sentences: Iterable[str]) -> frozenset[str]:
+    """Words written lower-case somewhere in the collection: capitalised, they are titles, not names."""
+    return frozenset(w for sentence in sentences for w in words(sentence) if w.islower())
 
 
 def name_words(sentences: Iterable[str]) -> frozenset[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from functools import lru_cache
 
-from planwatch.claims.features import ClaimText, name_words, read
+from planwatch.claims.features import ClaimText, name_words, ordinary_words, read
 from planwatch.resources import data_file
 from planwatch.stories.outlets import OutletRegistry
 
@@ -50,7 +50,6 @@ class PairFeatures:
     names_apart: float  # both name names, and none in common
     shared_figure: float  # a quantity in common, by its rarity in the collection
     one_figure: float  # one states a quantity, the other none
-    across_alphabets: float  # the two are written in different alphabets (their words cannot meet)
     polarity_apart: float  # one negates something, the other nothing
 
     @staticmethod
@@ -108,6 +107,7 @@ class ClaimMatcher:
         self.model = model or default_model()
         self._outlets = outlets
         self._names = name_words(collection)
+        self._ordinary = ordinary_words(collection)
         self._read: dict[str, ClaimText] = {}
         self._weighed: dict[str, tuple[dict[str, float], float, float]] = {}  # idf weights, norm, sum
         df: Counter[str] = Counter()
@@ -122,7 +122,7 @@ class ClaimMatcher:
     def read(self, sentence: str) -> ClaimText:
         found = self._read.get(sentence)
         if found is None:
-            found = self._read[sentence] = read(sentence, self._names, self._outlets)
+            found = self._read[sentence] = read(sentence, self._names, self._outlets, self._ordinary)
         return found
 
     def _idf(self, term: str) -> float:
@@ -164,7 +164,6 @@ class ClaimMatcher:
             names_apart=float(bool(a.names and b.names and not shared_names)),
             shared_figure=max(figures, default=0.0),
             one_figure=float(bool(a.quantities) != bool(b.quantities)),
-            across_alphabets=float(a.script != b.script),
             polarity_apart=float(a.negated != b.negated),
         )
 
