@@ -27,7 +27,8 @@ from planwatch.timeutil import to_db, utcnow
 from planwatch.topics.query import compile_query
 
 MAX_SUMMARY_STORIES = 12  # the summary reads the most widely reported stories of the window
-MAX_REPORTS_PER_STORY = 10
+MAX_REPORTS_PER_STORY = 24  # a story's reports read, at most...
+MAX_SUMMARY_REPORTS = 120  # ...and all stories' together
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:
@@ -265,10 +266,12 @@ def _source_json(s: PointSource) -> dict[str, Any]:
 
 
 def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
-    """The reports a summary reads: the most widely reported stories, a bounded number of reports each."""
+    """The reports a summary reads: the most widely reported stories, one report an outlet first
+    (earliest first), taken a report per story in turn up to MAX_SUMMARY_REPORTS, so that a big
+    story is read across more of its outlets (where its disputed figures are) and small ones whole."""
     groups = group_stories(reports)[:MAX_SUMMARY_STORIES]
     outlet_of = {r.id: r.outlet for r in reports}
-    docs: list[SourceDoc] = []
+    queues: list[list[AnalysedReport]] = []
     for group in groups:
         seen_outlets: set[str] = set()
         picked: list[AnalysedReport] = []
@@ -277,7 +280,17 @@ def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
                 seen_outlets.add(entry.report.outlet)
                 picked.append(entry.report)
         picked += [e.report for e in group.sources if e.report not in picked]
-        for r in picked[:MAX_REPORTS_PER_STORY]:
+        queues.append(picked[:MAX_REPORTS_PER_STORY])
+    chosen: list[list[AnalysedReport]] = [[] for _ in queues]
+    total = 0
+    for depth in range(MAX_REPORTS_PER_STORY):
+        for index, queue in enumerate(queues):
+            if depth < len(queue) and total < MAX_SUMMARY_REPORTS:
+                chosen[index].append(queue[depth])
+                total += 1
+    docs: list[SourceDoc] = []
+    for story in chosen:
+        for r in story:
             docs.append(
                 SourceDoc(
                     r.title, r.text, r.outlet, r.url, r.first_seen_at, r.copy_of is None,
