@@ -332,7 +332,10 @@ def _source(c: Carrier) -> PointSource:
 
 
 def _timing(carriers: Sequence[Carrier]) -> tuple[Carrier | None, bool]:
-    origins = [c for c in carriers if c.role is Role.ORIGIN] or list(carriers)
+    """The claim's first publication among its sources: an origin's report, or a relay crediting a
+    named outlet (that outlet had it by then at the latest); copies and unnamed relays only when
+    nothing else carries it."""
+    origins = [c for c in carriers if c.role is Role.ORIGIN or (c.role is Role.RELAY and c.via)] or list(carriers)
     timed = [c for c in origins if c.published_at is not None]
     first = min(timed, key=lambda c: (c.published_at or datetime.max, c.outlet), default=None)
     return first, bool(first and first.estimated)
