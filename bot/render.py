@@ -124,10 +124,10 @@ def summary_embed(result: Summary) -> discord.Embed:
         footer="Every point is a sentence taken from a report. Labels count independent outlets.",
     )
     for number, point in enumerate(result.points, start=1):
-        outlets = ", ".join(s.outlet for s in point.origins) or "no outlet on its own reporting"
+        outlets = ", ".join(s.outlet for s in point.origins) or "through relays"
         if point.relays:
             outlets += f" (+{plural(len(point.relays), 'relay')})"
-        name = f"{number}. {LABELS[point.label]} · {outlets}"
+        name = f"{number}. {LABELS[point.label]} · {plural(point.source_count, 'source')} · {outlets}"
         links = " · ".join(link(s.outlet, s.url, 60) for s in point.sources[:4])
         first = f" · first {clean(point.first_outlet, 60)}" if point.first_outlet else ""
         approx = "~" if point.estimated else ""
@@ -139,8 +139,11 @@ def summary_embed(result: Summary) -> discord.Embed:
             said = ", ".join(s.outlet for s in version.origins) or "relayed only"
             newest = " (newest)" if version.newest else ""
             extra += f"\n• {clean(', '.join(version.values), 40)}{newest}: {clean(said, 120)}"
-        tail = f"{extra}\n{links} · {since}"
-        value = clean(point.text, FIELD_VALUE - min(len(tail), 700) - 1) + tail[: FIELD_VALUE - 1]
+        # The links and the time first: what may be cut is the text and the versions, never half a link.
+        tail = f"\n{links} · {since}"
+        room = FIELD_VALUE - len(tail) - 1
+        body = clean(point.text, max(room - min(len(extra), room // 2), 40)) + extra
+        value = body[: max(room, 0)] + tail if len(tail) < FIELD_VALUE else clean(point.text, FIELD_VALUE)
         embed.add_field(name=clean(name, FIELD_NAME), value=value[:FIELD_VALUE], inline=False)
     return fit(embed)
 

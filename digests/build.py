@@ -15,6 +15,7 @@ from planwatch.services.stories import group_stories, plural, summary_docs
 from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
 from planwatch.store.subscribers import Subscriber
+from planwatch.stories.outlets import registry
 from planwatch.stories.refresh import refresh_stories
 from planwatch.stories.summarize import Point, PointSource, summarize_reports
 
@@ -94,15 +95,17 @@ def _point_sources(sources: list[PointSource], published: dict[tuple[str, str | 
 
 
 def _label_text(point: Point) -> str:
-    """ "Corroborated · 3 outlets on their own reporting, 4 relays": relays never count as sources."""
-    text = f"{LABEL_TEXT[point.label]} · {plural(len(point.origins), 'outlet')}"
+    """ "Corroborated · 2 sources, 3 relays": the label's count (origins, and outlets relays credit);
+    relays are shown, never counted."""
+    text = f"{LABEL_TEXT[point.label]} · {plural(point.source_count, 'source')}"
     return text + (f", {plural(len(point.relays), 'relay')}" if point.relays else "")
 
 
 async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str, Any]:
     reports = await store.stories.topic_reports_seen(topic.id, window.start, window.end)
     groups = group_stories(reports)
-    points = summarize_reports(summary_docs(reports)) if reports else []
+    outlets = registry(await store.outlets.extra())
+    points = summarize_reports(summary_docs(reports), outlets=outlets) if reports else []
     stories = [
         {"title": g.title, "url": web_url(g.sources[0].report.url if g.sources else None), "outlet_count": g.outlet_count,
          "sources": _sources([e.report for e in g.sources], g.title, window.zone)}

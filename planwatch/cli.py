@@ -572,8 +572,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--query", help='terms and "phrases" with AND, OR, NOT, ( )')
     p.add_argument("--description", help="one line for readers")
-    p.add_argument("--alias", action="append", metavar="A|B", help="spellings that mean the same (repeatable; replaces them all)")
-    p.add_argument("--no-aliases", action="store_true", help="drop every alias group")
+    aliases = p.add_mutually_exclusive_group()
+    aliases.add_argument(
+        "--alias", action="append", metavar="A|B", help="spellings that mean the same (repeatable; replaces them all)"
+    )
+    aliases.add_argument("--no-aliases", action="store_true", help="drop every alias group")
     p.set_defaults(func=cmd_topics_edit)
     p = topics.add_parser("list", help="topics with their report counts")
     p.add_argument("--json", action="store_true", help="machine-readable output")

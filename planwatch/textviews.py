@@ -29,6 +29,9 @@ def _stamp(moment: datetime | None, estimated: bool) -> str:
 
 def _carriers(origins: list[PointSource], relays: list[PointSource]) -> str:
     said = ", ".join(s.outlet for s in origins) or "no outlet on its own reporting"
+    credited = sorted({s.via for s in relays if s.role == "relay" and s.via} - {s.outlet for s in relays})
+    if not origins and credited:
+        said = f"{', '.join(credited)} (through relays)"
     if relays:
         relayed = ", ".join(f"{s.outlet} (from {s.via})" if s.via else s.outlet for s in relays)
         said += f"; relayed by {plural(len(relays), 'outlet')}: {relayed}"

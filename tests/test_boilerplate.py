@@ -26,6 +26,11 @@ def test_widgets_credits_and_appeals_are_recognised() -> None:
         "The plan would cap Ukraine's army at 600,000 troops, officials said.",
         "Photographs of the meeting were released by the Kremlin on Tuesday.",
         "Reuters reported that the plan had 28 points.",
+        # The furniture's words, inside news.
+        "Ukraine will never become a member of NATO under the plan, the draft says.",
+        "Kyiv does not share this assessment, the foreign ministry said.",
+        "Zelensky said he would not sign up to a deal that cedes land.",
+        "According to reporting by the Financial Times, the army would be halved.",
     ):
         assert not looks_like_furniture(line), line
 

@@ -62,6 +62,8 @@ def test_quantities_are_normalised_and_dates_and_counts_left_out() -> None:
     assert quantities("the army would be halved") == quantities("cut by 50%") == frozenset({"50%"})
     assert quantities("$100bn of frozen assets") == frozenset({"1e+11"})
     assert quantities("On Nov. 19, 2025, two senators spoke at 10:30") == frozenset()
+    # Model names, ordinals and designations name things; they do not count them.
+    assert quantities("F-16 jets, S-400 systems, COVID-19, the 21st century, Resolution 2803") == frozenset()
     assert quantities("a 28-point plan") == frozenset({"28"}) and quantities("nineteen points") == frozenset({"19"})
 
 

@@ -91,9 +91,38 @@ def test_different_figures_for_one_thing_are_one_disputed_point() -> None:
     army = [p for p in points if p.versions]
     assert len(army) == 1 and army[0].label == "disputed"
     values = {tuple(v.values) for v in army[0].versions}
-    assert ("600000",) in values and ("50%",) in values
+    assert ("600,000",) in values and ("50%",) in values
     newest = [v for v in army[0].versions if v.newest]
     assert len(newest) == 1
     assert newest[0].first_published_at == max(v.first_published_at for v in army[0].versions if v.first_published_at)
     # No other point repeats a version's figure.
     assert not [p for p in points if p is not army[0] and ("600,000" in p.text or "halve" in p.text)]
+
+
+def test_a_denial_with_a_figure_and_naive_times_do_not_break_a_summary() -> None:
+    """A denial stating a figure is no version of a disputed figure; a caller's naive times are UTC."""
+    docs = [
+        _doc("Reuters", "Draft caps army", "A draft plan would cap Ukraine's army at 600,000 troops, officials said.", 0),
+        _doc("Kyiv Post", "Kyiv rejects", "Kyiv called the claim baseless and said the plan would cap the army at 800,000.", 1),
+        SourceDoc("Naive", "A draft plan would cap Ukraine's army at 600,000 troops, officials said in Kyiv.", "CNN",
+                  "https://cnn.example/1", datetime(2025, 11, 19, 12), True, datetime(2025, 11, 19, 11)),
+    ]  # fmt: skip
+    points = summarize_reports(docs)
+    assert points and all(v.origins or v.relays for p in points for v in p.versions)
+    assert any(p.label == "denied" for p in points)
+
+
+def test_a_relay_of_a_relay_credits_the_first_source_once() -> None:
+    """BBC crediting the Guardian, which credits Axios: one source (Axios), not two."""
+
+    def c(outlet: str, via: str, hours: int) -> Carrier:
+        at = T0 + hours * HOUR
+        return Carrier(outlet, None, Role.RELAY, via, at, False, at)
+
+    assert independent_sources(merge([c("The Guardian", "Axios", 1), c("BBC", "The Guardian", 2)])) == {"Axios"}
+
+
+def test_denials_and_disputes_survive_a_small_point_budget() -> None:
+    points = summarize_reports(DOCS, max_points=2, min_points=1)
+    assert len(points) <= 2
+    assert {p.label for p in points} & {"denied", "disputed"}

@@ -46,6 +46,11 @@ class Carrier:
     published_at: datetime | None
     estimated: bool  # the feed gave no date: published_at is when Planwatch first saw the report
     first_seen_at: datetime | None
+    canonical: str = ""  # the outlet's registry name, as relays credit it ("BBC" for a feed named "BBC News")
+
+    @property
+    def name(self) -> str:
+        return self.canonical or self.outlet
 
 
 def role_of(

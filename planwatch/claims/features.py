@@ -25,12 +25,16 @@ from planwatch.stories.text import STOPWORDS, _term, stem, terms, words
 GRAM = 4
 
 _QUANTITY = re.compile(
-    r"(?<![\w.])(\$|€|£)?(\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(%|percent|per\s+cent|k\b|thousand|million|m\b|mn\b|"
+    r"(?<![\w.-])(?<![A-Za-z]-)(\$|€|£)?(\d{1,3}(?:[,\s]\d{3})+|\d+(?:\.\d+)?)\s*(%|percent|per\s+cent|k\b|thousand|million|m\b|mn\b|"
     r"billion|bn\b|b\b)?",
     re.I,
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b{_MONTH}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTH}|\b\d{{1,2}}:\d{{2}}\b|\b(?:19|20)\d\d\b", re.I)
+_ORDINAL = re.compile(
+    r"\b\d+(?:st|nd|rd|th)\b|\b(?:resolution|article|section|chapter|paragraph|flight|no\.|number|route|gate|unit)\s+\d+",
+    re.I,
+)  # ordinals and designations: "the 21st", "Resolution 2803" name things, they do not count them
 _SCALE = {"k": 1e3, "thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9}
 # Words that state a quantity ("halve", "a third"), as the figure a number would give.
 _QUANTITY_WORDS = {
@@ -116,7 +120,7 @@ class ClaimText:
 
 def quantities(text: str) -> frozenset[str]:
     """The figures a sentence states, normalised ("400,000" = "400k" = "400000"; "half" = "50%")."""
-    plain = _DATE.sub(" ", text)
+    plain = _ORDINAL.sub(" ", _DATE.sub(" ", text))
     found: set[str] = set()
     for match in _QUANTITY.finditer(plain):
         digits, unit = match.group(2), (match.group(3) or "").lower()
@@ -165,6 +169,17 @@ def figure_context(text: str) -> frozenset[str]:
         out.update(folded[max(0, index - CONTEXT_WORDS) : index + CONTEXT_WORDS + 1])
     out.discard("")
     return frozenset(out - _NOT_CONTEXT)
+
+
+def shown(value: str) -> str:
+    """A normalised figure as a reader writes it: "600000" -> "600,000", "1e+11" -> "100,000,000,000"."""
+    if value.endswith("%"):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:,.0f}" if number == int(number) else f"{number:,}"
 
 
 def _grams(content: Iterable[str]) -> frozenset[str]:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from planwatch.claims.attribution import Carrier, Role, merge, role_of
+from planwatch.claims.features import shown
 from planwatch.claims.match import ClaimMatcher, Veto
 from planwatch.stories.outlets import OutletRegistry, registry
 
@@ -31,12 +32,21 @@ DISPUTE_LIKENESS = 0.45  # model probability (past the figures veto) at which tw
 MEMBERS_COMPARED = 6  # a claim's best sentences compared when looking for its versions or its denials
 DISPUTE_SCAN = 80  # ranked sentences looked at for disputed figures besides the pool's claims
 MAX_DISPUTES = 2  # disputed points that surface whatever their rank
+MAX_VERSIONS = 4  # versions a disputed point lists, its own included
 MAX_DENIALS = 2  # denials that surface whatever their rank (the Kremlin's, the State Department's)
 SAME_POINT = 0.5  # model probability at which two sentences are too alike to be two points
 ATTACH_LIKENESS = 0.3  # model probability (past the denial veto) at which a denial is about a claim
 COMMON_SHARE = 0.3  # a term in more of the collection's sentences than this finds no candidates...
 COMMON_FLOOR = 20  # ...unless it is in this few: a small collection is compared whole
 W_ORIGINS = 0.3  # a point's rank gains this per doubling of its independent origins
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times compare across reports: a naive one (a caller's, never the store's) is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class Candidate(Protocol):
@@ -104,6 +114,7 @@ class Point:
     estimated: bool = False
     denies: str | None = None  # for a denial: the claim it denies
     versions: list[Version] = field(default_factory=list)  # for a disputed point: each value
+    source_count: int = 0  # independent sources: origins, and outlets relays credit (what labels count)
 
 
 @dataclass(slots=True)
@@ -139,6 +150,7 @@ class ClaimPicker:
                 df[key] = df.get(key, 0) + 1
         limit = max(COMMON_FLOOR, int(COMMON_SHARE * len(sentences)))
         self.postings: dict[str, list[int]] = {}
+        self._near: dict[int, list[int]] = {}
         for index, claim in enumerate(self.read):
             for key in claim.terms | claim.names:
                 if df[key] <= limit:
@@ -146,12 +158,16 @@ class ClaimPicker:
 
     def _neighbours(self, index: int) -> list[int]:
         """Sentences sharing a not-too-common term or name with this one: the only ones compared."""
+        cached = self._near.get(index)
+        if cached is not None:
+            return cached
         found: set[int] = set()
         claim = self.read[index]
         for key in claim.terms | claim.names:
             found.update(self.postings.get(key, ()))
         found.discard(index)
-        return sorted(found)
+        self._near[index] = sorted(found)
+        return self._near[index]
 
     def members(self, index: int) -> list[int]:
         """The sentences stating the claim `index` states. Denials of one thing by one side are one
@@ -186,12 +202,20 @@ class ClaimPicker:
             doc = self.docs[self.sentences[index].doc]
             if not doc.outlet:
                 continue
-            role, via = role_of(
-                self.sentences[index].text, doc.outlet, copy_of_outlet=doc.copy_of_outlet, independent=doc.independent,
-                outlets=self.outlets,
-            )  # fmt: skip
-            found.append(Carrier(doc.outlet, doc.url, role, via, doc.published_at or doc.first_seen_at,
-                                 doc.published_at is None or doc.published_estimated, doc.first_seen_at))  # fmt: skip
+            canonical = self.outlets.canonical(doc.outlet) or doc.outlet
+            if index in self.kinds and doc.independent:
+                # "Peskov dismissed the Axios report": the denial is the outlet's own news, the
+                # outlet it names is what is denied.
+                role, via = Role.ORIGIN, None
+            else:
+                role, via = role_of(
+                    self.sentences[index].text, canonical, copy_of_outlet=doc.copy_of_outlet, independent=doc.independent,
+                    outlets=self.outlets,
+                )  # fmt: skip
+            published = _utc(doc.published_at or doc.first_seen_at)
+            found.append(Carrier(doc.outlet, doc.url, role, via, published,
+                                 doc.published_at is None or doc.published_estimated, _utc(doc.first_seen_at),
+                                 canonical))  # fmt: skip
         return merge(found)
 
     def likeness(self, claim: _Claim, other: int, veto: Veto) -> float:
@@ -214,8 +238,10 @@ class ClaimPicker:
         by_value: dict[frozenset[str], int] = {}
         for other in sorted({n for m in claim.members[:MEMBERS_COMPARED] for n in self._neighbours(m)}):
             theirs = self.read[other]
-            if other in claim.members or not theirs.quantities or theirs.quantities & mine.quantities:
+            if other in claim.members or other in self.kinds or not theirs.quantities or theirs.quantities & mine.quantities:
                 continue
+            if len(by_value) >= MAX_VERSIONS - 1 and not any(k & theirs.quantities for k in by_value):
+                continue  # enough versions: a point lists the main ones, not every figure
             if not mine.figure_context & theirs.figure_context or theirs.denial or theirs.unconfirmed:
                 continue
             if self.likeness(claim, other, Veto.FIGURES) >= DISPUTE_LIKENESS:
@@ -287,7 +313,11 @@ def pick(
             denied = picker.denied_claim(claim, [c for c in chosen if c.label != "denied"])
             denied = denied or picker.denied_claim(claim, [c for c in claims if c.label != "denied"])
             claim.denies = denied.rep if denied else None
-    return [_point(picker, c) for c in chosen[:max_points]]
+    # Denials and disputes surface: what is cut, if anything, is the lowest-ranked other claim.
+    while len(chosen) > max_points:
+        plain = [c for c in chosen if c.label in ("single-source", "corroborated") and not c.versions]
+        chosen.remove(plain[-1] if plain else chosen[-1])
+    return [_point(picker, c) for c in chosen]
 
 
 def _claim(picker: ClaimPicker, index: int, label: Label, taken: set[int]) -> _Claim:
@@ -310,7 +340,11 @@ def _disputes(picker: ClaimPicker, claims: list[_Claim], taken: set[int]) -> lis
             if rival is claim or (rival is not None and (rival.rep in absorbed or rival.versions)):
                 continue
             if rival is None:
+                if index in taken:  # a denial's or another point's sentence: not a version of this one
+                    continue
                 rival = _claim(picker, index, "single-source", taken)
+                if not rival.carriers:
+                    continue
                 owner.update((m, rival) for m in rival.members)
             absorbed.add(rival.rep)
             claim.versions.append(rival)
@@ -319,8 +353,13 @@ def _disputes(picker: ClaimPicker, claims: list[_Claim], taken: set[int]) -> lis
 
 def independent_sources(carriers: Sequence[Carrier]) -> set[str]:
     """The outlets a claim rests on: those stating it on their own reporting, and those that relays
-    credit ("the FT reported…"). Relays and copies themselves never count."""
-    return {c.outlet for c in carriers if c.role is Role.ORIGIN} | {c.via for c in carriers if c.role is Role.RELAY and c.via}
+    credit ("the FT reported…"). Relays and copies themselves never count, nor does an outlet
+    credited by a relay when it only relays the claim itself (a chain: BBC crediting the Guardian,
+    which credits Axios, is Axios)."""
+    relaying = {c.name for c in carriers if c.role is not Role.ORIGIN}
+    origins = {c.name for c in carriers if c.role is Role.ORIGIN}
+    credited = {c.via for c in carriers if c.role is Role.RELAY and c.via and c.via not in relaying}
+    return origins | credited
 
 
 def _rank(picker: ClaimPicker, claim: _Claim) -> float:
@@ -337,7 +376,7 @@ def _timing(carriers: Sequence[Carrier]) -> tuple[Carrier | None, bool]:
     nothing else carries it."""
     origins = [c for c in carriers if c.role is Role.ORIGIN or (c.role is Role.RELAY and c.via)] or list(carriers)
     timed = [c for c in origins if c.published_at is not None]
-    first = min(timed, key=lambda c: (c.published_at or datetime.max, c.outlet), default=None)
+    first = min(timed, key=lambda c: (c.published_at or _EPOCH, c.outlet), default=None)
     return first, bool(first and first.estimated)
 
 
@@ -352,7 +391,10 @@ def _point(picker: ClaimPicker, claim: _Claim) -> Point:
     if claim.versions:
         label = "disputed"
         versions = [_version(picker, c) for c in (claim, *claim.versions)]
-        latest = max(range(len(versions)), key=lambda i: versions[i].first_published_at or datetime.min)
+        latest = max(
+            range(len(versions)),
+            key=lambda i: (versions[i].first_published_at is not None, versions[i].first_published_at or _EPOCH),
+        )
         versions = [Version(v.text, v.values, v.origins, v.relays, v.first_published_at, v.estimated, i == latest)
                     for i, v in enumerate(versions)]  # fmt: skip
     denies = picker.sentences[claim.denies].text if claim.denies is not None else None
@@ -360,6 +402,7 @@ def _point(picker: ClaimPicker, claim: _Claim) -> Point:
     return Point(
         picker.sentences[claim.rep].text, label, origins + relays, picker.sentences[claim.rep].score, origins, relays,
         first.published_at if first else None, first_outlet, estimated, denies, versions,
+        len(independent_sources(claim.carriers)),
     )  # fmt: skip
 
 
@@ -367,7 +410,7 @@ def _version(picker: ClaimPicker, claim: _Claim) -> Version:
     first, estimated = _timing(claim.carriers)
     return Version(
         picker.sentences[claim.rep].text,
-        sorted(picker.read[claim.rep].quantities),
+        sorted(shown(v) for v in picker.read[claim.rep].quantities),
         [_source(c) for c in claim.carriers if c.role is Role.ORIGIN],
         [_source(c) for c in claim.carriers if c.role is not Role.ORIGIN],
         first.published_at if first else None,

@@ -6,6 +6,7 @@ feed's first poll, from a topic's own backfill, or from before the channel was s
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,8 +16,11 @@ from planwatch.services.stories import summary_docs
 from planwatch.store import Store
 from planwatch.store.guilds import AlertChannel
 from planwatch.store.stories import AnalysedReport
+from planwatch.stories.outlets import OutletRegistry, registry
 from planwatch.stories.refresh import refresh_stories
 from planwatch.stories.summarize import Point, summarize_reports
+
+log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=3)  # stories older than this are not news any more
 FAILING_AFTER = 3  # consecutive failures before a feed is announced as failing (one is noise)
@@ -61,6 +65,7 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
     alerts: list[StoryAlert] = []
     deferred = 0
     allowances: dict[str, int] = {}  # one allowance per Discord channel, however many topics post there
+    outlets = registry(await store.outlets.extra())
     for channel in await store.guilds.alert_channels():
         topics = await visible_topics(store, channel.guild_id)
         if channel.topic_id is not None:
@@ -86,14 +91,19 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
                 allowances[channel.channel_id] -= 1
             alerts.append(
                 StoryAlert(kind, channel, candidate.story_id, topic, candidate.outlet_count, reports,
-                           previous.message_id if previous else None, key_claim(reports))
+                           previous.message_id if previous else None, key_claim(reports, outlets))
             )  # fmt: skip
     return alerts, deferred
 
 
-def key_claim(reports: list[AnalysedReport]) -> Point | None:
-    """What the story says, as a summary would put it: its best claim (a denial if that is all)."""
-    points = summarize_reports(summary_docs(reports), max_points=3, min_points=1) if reports else []
+def key_claim(reports: list[AnalysedReport], outlets: OutletRegistry | None = None) -> Point | None:
+    """What the story says, as a summary would put it: its best claim (a denial if that is all).
+    An alert goes out without one rather than not at all if the claim layer fails on its text."""
+    try:
+        points = summarize_reports(summary_docs(reports), max_points=3, min_points=1, outlets=outlets) if reports else []
+    except Exception as exc:  # the alert itself must not be lost to a fault in the summary
+        log.warning("a story alert goes out without its key claim: the claim layer failed (%s: %s)", type(exc).__name__, exc)
+        return None
     return next((p for p in points if p.label not in ("denied", "unconfirmed")), points[0] if points else None)
 
 

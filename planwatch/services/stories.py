@@ -21,6 +21,7 @@ from planwatch.models import Topic
 from planwatch.services.topics import GLOBAL_SCOPE
 from planwatch.store import Store
 from planwatch.store.stories import AnalysedReport
+from planwatch.stories.outlets import OutletRegistry, registry
 from planwatch.stories.refresh import current_analysis
 from planwatch.stories.summarize import Point, PointSource, SourceDoc, summarize_reports
 from planwatch.timeutil import to_db, utcnow
@@ -238,6 +239,7 @@ class Summary:
                     "first_outlet": p.first_outlet,
                     "estimated": p.estimated,
                     "denies": p.denies,
+                    "source_count": p.source_count,
                     "versions": [
                         {
                             "text": v.text,
@@ -303,7 +305,8 @@ def summary_docs(reports: list[AnalysedReport]) -> list[SourceDoc]:
 
 async def summary(store: Store, topic: str, since: timedelta, *, scope: str = GLOBAL_SCOPE) -> Summary:
     window = await load_window(store, topic, since, scope=scope)
-    return Summary(window, summarize_reports(summary_docs(window.reports)) if window.reports else [])
+    outlets = registry(await store.outlets.extra())  # the operator's outlets are relays' sources too
+    return Summary(window, summarize_reports(summary_docs(window.reports), outlets=outlets) if window.reports else [])
 
 
 # --- timeline -----------------------------------------------------------------------------------------------
@@ -386,17 +389,17 @@ async def timeline(store: Store, topic: str, since: timedelta, *, scope: str = G
             detail = f"headline changed: {title!r} -> {new_title!r}" if title != new_title else "text changed"
             events.append(TimelineEvent(replaced_at, "changed", report.outlet, new_title, report.url,
                                         report.story_id, detail))  # fmt: skip
-    events += _revisions(window.reports, by_id)
+    events += _revisions(window.reports, registry(await store.outlets.extra()))
     events.sort(key=lambda e: (e.at, e.kind != "first_report"))
     return Timeline(window, events)
 
 
-def _revisions(reports: list[AnalysedReport], by_id: dict[int, AnalysedReport]) -> list[TimelineEvent]:
+def _revisions(reports: list[AnalysedReport], outlets: OutletRegistry) -> list[TimelineEvent]:
     """Each later version of a disputed figure (the 19-point draft after the 28-point one), when
     it was first published, from the claim layer's disputed points over the window."""
     events: list[TimelineEvent] = []
     by_url = {r.url: r for r in reports if r.url}
-    for point in summarize_reports(summary_docs(reports)) if reports else []:
+    for point in summarize_reports(summary_docs(reports), outlets=outlets) if reports else []:
         timed = sorted((v for v in point.versions if v.first_published_at), key=lambda v: v.first_published_at or utcnow())
         for earlier, later in itertools.pairwise(timed):
             first = (later.origins or later.relays)[0]

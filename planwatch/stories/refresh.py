@@ -448,6 +448,9 @@ async def _analyse(
     store: Store, pending: list[PendingReport], outlets: OutletRegistry, threshold: float, window_seconds: float,
     generation: int,
 ) -> tuple[BatchAnalysis, _Refresher]:  # fmt: skip
+    # Oldest first, and in an order that does not depend on which feed's fetch finished first (the
+    # ids of one poll's reports do): the same reports group the same way in every run.
+    pending = sorted(pending, key=lambda p: (p.published_at, p.outlet, p.title, p.id))
     state = await _window_state(store, pending, outlets, threshold, window_seconds, generation)
     oldest = min(p.published_at for p in pending)
     previous = await store.stories.reports_by_id([p.id for p in pending if p.analysed])

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from planwatch.claims.points import ClaimPicker, Label, Point, PointSource, pick
 from planwatch.stories.boilerplate import furniture, is_furniture
+from planwatch.stories.outlets import OutletRegistry
 from planwatch.stories.text import concreteness, split_sentences, terms, words
 
 __all__ = ["Label", "Point", "PointSource", "SourceDoc", "summarize_reports", "summarize_texts"]
@@ -185,7 +186,9 @@ def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) 
     return " ".join(" ".join(s.text for s in chosen).split()[:max_words])
 
 
-def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_points: int = 3) -> list[Point]:
+def summarize_reports(
+    docs: Sequence[SourceDoc], *, max_points: int = 7, min_points: int = 3, outlets: OutletRegistry | None = None
+) -> list[Point]:
     """3 to 7 points, one claim each, with origins, relays, labels and times (planwatch.claims.points);
     denials and unconfirmed statements always surface."""
     sentences = _candidates(docs)
@@ -203,5 +206,5 @@ def summarize_reports(docs: Sequence[SourceDoc], *, max_points: int = 7, min_poi
     def redundant(a: int, b: int) -> bool:
         return _cos(sentences[a].vec, sentences[b].vec) >= NEAR_DUPLICATE
 
-    picker = ClaimPicker(sentences, docs, kinds=kinds)
+    picker = ClaimPicker(sentences, docs, outlets, kinds=kinds)
     return pick(picker, order, kinds, max_points=max_points, min_points=min_points, redundant=redundant)
