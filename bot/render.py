@@ -135,6 +135,8 @@ def summary_embed(result: Summary) -> discord.Embed:
         extra = ""
         if point.denies:
             extra = f"\nDenies: {clean(point.denies, 200)}"
+        if point.unconfirms:
+            extra = f"\nCould not confirm: {clean(point.unconfirms, 200)}"
         for version in point.versions:
             said = ", ".join(s.outlet for s in version.origins) or "relayed only"
             newest = " (newest)" if version.newest else ""

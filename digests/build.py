@@ -136,6 +136,7 @@ async def topic_section(store: Store, topic: Topic, window: Window) -> dict[str,
                 ),
                 "first_outlet": p.first_outlet,
                 "denies": p.denies,
+                "unconfirms": p.unconfirms,
                 "versions": [
                     {
                         "text": v.text,

@@ -50,6 +50,8 @@ def summary_text(result: Summary) -> str:
         lines.append(f"\n* [{LABELS[point.label]}] {point.text}\n  reported by {_carriers(point.origins, point.relays)}{since}")
         if point.denies:
             lines.append(f"  denies: {point.denies}")
+        if point.unconfirms:
+            lines.append(f"  could not confirm: {point.unconfirms}")
         for version in point.versions:
             newest = " (newest)" if version.newest else ""
             lines.append(

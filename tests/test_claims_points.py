@@ -126,3 +126,12 @@ def test_denials_and_disputes_survive_a_small_point_budget() -> None:
     points = summarize_reports(DOCS, max_points=2, min_points=1)
     assert len(points) <= 2
     assert {p.label for p in points} & {"denied", "disputed"}
+
+
+def test_a_non_confirmation_says_what_it_could_not_confirm() -> None:
+    cnbc = _doc("CNBC", "Plan reports swirl", "CNBC could not independently confirm that Witkoff and Dmitriev drafted "
+                "the 28-point plan to end the war in Ukraine.", 3)  # fmt: skip
+    points = summarize_reports([*DOCS, cnbc])
+    unconfirmed = [p for p in points if p.label == "unconfirmed"]
+    assert len(unconfirmed) == 1 and [s.outlet for s in unconfirmed[0].origins] == ["CNBC"]
+    assert unconfirmed[0].unconfirms is not None and "28-point" in unconfirmed[0].unconfirms

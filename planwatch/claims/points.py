@@ -115,6 +115,7 @@ class Point:
     denies: str | None = None  # for a denial: the claim it denies
     versions: list[Version] = field(default_factory=list)  # for a disputed point: each value
     source_count: int = 0  # independent sources: origins, and outlets relays credit (what labels count)
+    unconfirms: str | None = None  # for a non-confirmation: the claim its outlet could not confirm
 
 
 @dataclass(slots=True)
@@ -125,6 +126,7 @@ class _Claim:
     carriers: list[Carrier] = field(default_factory=list)
     versions: list[_Claim] = field(default_factory=list)
     denies: int | None = None
+    unconfirms: int | None = None
     scanned: bool = False  # formed only to look for disputes: shown only if it has one
 
 
@@ -252,12 +254,13 @@ class ClaimPicker:
                     by_value[key] = other
         return by_value
 
-    def denied_claim(self, denial: _Claim, claims: Sequence[_Claim]) -> _Claim | None:
-        """The claim a denial is most like past the denial veto: the claim it denies."""
+    def denied_claim(self, denial: _Claim, claims: Sequence[_Claim], veto: Veto = Veto.DENIAL) -> _Claim | None:
+        """The claim a denial is most like past the denial veto: the claim it denies (with
+        Veto.CONFIRMATION: the claim a non-confirmation does not confirm)."""
         best: _Claim | None = None
         top = ATTACH_LIKENESS
         for claim in claims:
-            likeness = max((self.likeness(claim, m, Veto.DENIAL) for m in denial.members[:MEMBERS_COMPARED]), default=0.0)
+            likeness = max((self.likeness(claim, m, veto) for m in denial.members[:MEMBERS_COMPARED]), default=0.0)
             if likeness >= top:
                 best, top = claim, likeness
         return best
@@ -309,10 +312,15 @@ def pick(
     chosen.sort(key=lambda c: -_rank(picker, c))
     chosen += special
     for claim in chosen:
-        if claim.label == "denied":  # what it denies: a claim the summary shows, else one it weighed
-            denied = picker.denied_claim(claim, [c for c in chosen if c.label != "denied"])
-            denied = denied or picker.denied_claim(claim, [c for c in claims if c.label != "denied"])
-            claim.denies = denied.rep if denied else None
+        if claim.label in ("denied", "unconfirmed"):  # what it is about: a claim shown, else one weighed
+            veto = Veto.DENIAL if claim.label == "denied" else Veto.CONFIRMATION
+            plain = [c for c in chosen if c.label not in ("denied", "unconfirmed")]
+            target = picker.denied_claim(claim, plain, veto)
+            target = target or picker.denied_claim(claim, [c for c in claims if c.label not in ("denied", "unconfirmed")], veto)
+            if claim.label == "denied":
+                claim.denies = target.rep if target else None
+            else:
+                claim.unconfirms = target.rep if target else None
     # Denials and disputes surface: what is cut, if anything, is the lowest-ranked other claim.
     while len(chosen) > max_points:
         plain = [c for c in chosen if c.label in ("single-source", "corroborated") and not c.versions]
@@ -398,11 +406,12 @@ def _point(picker: ClaimPicker, claim: _Claim) -> Point:
         versions = [Version(v.text, v.values, v.origins, v.relays, v.first_published_at, v.estimated, i == latest)
                     for i, v in enumerate(versions)]  # fmt: skip
     denies = picker.sentences[claim.denies].text if claim.denies is not None else None
+    unconfirms = picker.sentences[claim.unconfirms].text if claim.unconfirms is not None else None
     first_outlet = None if first is None else (first.outlet if first.role is Role.ORIGIN else first.via or first.outlet)
     return Point(
         picker.sentences[claim.rep].text, label, origins + relays, picker.sentences[claim.rep].score, origins, relays,
         first.published_at if first else None, first_outlet, estimated, denies, versions,
-        len(independent_sources(claim.carriers)),
+        len(independent_sources(claim.carriers)), unconfirms,
     )  # fmt: skip
 
 

@@ -239,6 +239,7 @@ class Summary:
                     "first_outlet": p.first_outlet,
                     "estimated": p.estimated,
                     "denies": p.denies,
+                    "unconfirms": p.unconfirms,
                     "source_count": p.source_count,
                     "versions": [
                         {
