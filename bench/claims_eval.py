@@ -21,11 +21,11 @@ Matchers:
   is the model's own (chosen when it was fitted: precision 0.95 on week_dev's pairs as a summary
   meets them, most of them two claims); claims-f1 is the same model at its best-F1 cut on week_dev's
   labelled pairs, an operating point comparable with Jaccard's.
-- planwatch: today's matcher. There is no standalone "same claim" function: summarize.py decides it
-  inline (`_point`: another outlet's sentence supports a point when `_cos(s.vec, chosen.vec) >=
-  SAME_CLAIM`; `_pick` uses the same cosine against REDUNDANT, also 0.3, to call two points one). So
-  this bench calls those very pieces, not a copy: `_vectorize` over `_Sentence`s of the collection
-  the pair is matched in, then `_cos` of the pair against `SAME_CLAIM`. The collection sets the TF-IDF
+- planwatch: the matcher before the claim layer. summarize.py decided it inline: another outlet's
+  sentence supported a point when the TF-IDF cosine of the two was at least 0.3 (BEFORE_CLAIMS), and
+  the same cosine against REDUNDANT, also 0.3, called two points one. This bench calls the pieces
+  that remain, not a copy: `_vectorize` over `_Sentence`s of the collection the pair is matched in,
+  then `_cos` of the pair against BEFORE_CLAIMS. The collection sets the TF-IDF
   weights (a word common in it weighs little), so it is the one a summary weighs: `summary_docs`
   hands `summarize_reports` the reports of a topic's leading stories, whose `_candidates` (first 8
   sentences of a report, 8 to 55 words) are vectorized together. Here: the candidates of the on-topic
@@ -84,6 +84,8 @@ ECB_SIZE = 2000
 EASY_SHARE = 0.15
 ALL_TOPICS = "all"
 
+# The summarizer's "same claim" before the claim layer: its TF-IDF cosine at or above 0.3.
+BEFORE_CLAIMS = 0.3
 Scorer = Callable[[str, str], float]  # a bool-valued function fits too (True >= 1 > False)
 Prepare = Callable[[Sequence[str]], Scorer]
 
@@ -156,7 +158,7 @@ MATCHERS: tuple[Matcher, ...] = (
     Matcher("claims", claim_model, default_model().threshold),
     # The same model at its best-F1 cut on week_dev: how it ranks pairs, beside Jaccard's best cut.
     Matcher("claims-f1", claim_model),
-    Matcher("planwatch", planwatch_cosine, summarize.SAME_CLAIM),
+    Matcher("planwatch", planwatch_cosine, BEFORE_CLAIMS),
     Matcher("jaccard", plain(jaccard)),
 )
 

@@ -66,6 +66,8 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
     deferred = 0
     allowances: dict[str, int] = {}  # one allowance per Discord channel, however many topics post there
     outlets = registry(await store.outlets.extra())
+    claims: dict[tuple[int, int], Point | None] = {}  # (topic, story): one story posted in several channels
+    window: dict[int, list[AnalysedReport]] = {}
     for channel in await store.guilds.alert_channels():
         topics = await visible_topics(store, channel.guild_id)
         if channel.topic_id is not None:
@@ -85,13 +87,17 @@ async def plan_story_alerts(store: Store, now: datetime, *, max_per_hour: int) -
                 deferred += 1
                 continue
             topic = by_id[candidate.topic_id]
-            reports = [r for r in await store.stories.topic_reports(topic.id, now - LOOKBACK) if r.story_id == candidate.story_id]
+            if topic.id not in window:  # read once per topic, not once per candidate story
+                window[topic.id] = await store.stories.topic_reports(topic.id, now - LOOKBACK)
+            reports = [r for r in window[topic.id] if r.story_id == candidate.story_id]
             kind = "new" if previous is None else "update"
+            if (topic.id, candidate.story_id) not in claims:
+                claims[(topic.id, candidate.story_id)] = key_claim(reports, outlets)
             if kind == "new":
                 allowances[channel.channel_id] -= 1
             alerts.append(
                 StoryAlert(kind, channel, candidate.story_id, topic, candidate.outlet_count, reports,
-                           previous.message_id if previous else None, key_claim(reports, outlets))
+                           previous.message_id if previous else None, claims[(topic.id, candidate.story_id)])
             )  # fmt: skip
     return alerts, deferred
 

@@ -28,7 +28,6 @@ REDUNDANT = 0.3  # cosine above which a sentence says what a chosen one already 
 # Weights of a sentence's score (tuned on bench/data/dev_clusters.jsonl; see bench/summary_eval.py).
 W_CENTROID, W_SUPPORT, W_POSITION, W_CONCRETE = 0.9, 1.2, 0.2, 0.12
 POSITION_DECAY = 0.4
-SAME_CLAIM = 0.3  # cosine above which another outlet's sentence supported a point (before the claim layer)
 NEAR_DUPLICATE = 0.5  # cosine above which two sentences are one point whatever the claim matcher says
 
 _DENIAL = re.compile(
@@ -152,15 +151,6 @@ def _score(sentences: list[_Sentence], docs: Sequence[SourceDoc]) -> None:
             s.score *= 0.5
         if not docs[s.doc].independent:
             s.score *= 0.8
-
-
-def _pick(ranked: list[_Sentence], limit: int, chosen: list[_Sentence]) -> list[_Sentence]:
-    for sentence in ranked:
-        if len(chosen) >= limit:
-            break
-        if all(_cos(sentence.vec, c.vec) < REDUNDANT for c in chosen):
-            chosen.append(sentence)
-    return chosen
 
 
 def summarize_texts(documents: Sequence[tuple[str, str]], max_words: int = 250) -> str:
